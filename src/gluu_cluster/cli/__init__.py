@@ -1,0 +1,1 @@
+"""The ``gluu-cluster`` command line: one module per command group."""

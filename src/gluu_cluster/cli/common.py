@@ -1,0 +1,50 @@
+"""Options and helpers shared by the command groups."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+import click
+
+from ..inventory import Inventory, load_inventory
+from ..secrets import RedactingFilter
+
+T = TypeVar("T")
+
+INVENTORY_OPTION = click.option(
+    "-i",
+    "--inventory",
+    "inventory_path",
+    type=click.Path(dir_okay=False),
+    required=True,
+    help="The cluster inventory (YAML).",
+)
+
+ACCEPT_NEW_OPTION = click.option(
+    "--accept-new-host-keys",
+    is_flag=True,
+    help="Trust and record host keys of nodes missing from known_hosts (never changed ones).",
+)
+
+
+def load(path: str) -> Inventory:
+    return load_inventory(path)
+
+
+def run_async(coro: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coro)
+
+
+def setup_logging(verbose: int) -> None:
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    handler = logging.StreamHandler()
+    handler.addFilter(RedactingFilter())
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # asyncssh logs every channel at INFO; keep it at WARNING unless -vv.
+    logging.getLogger("asyncssh").setLevel(logging.WARNING if verbose < 2 else logging.DEBUG)

@@ -1,0 +1,38 @@
+"""Printing for the CLI: pretty (rich) or JSON, always with secrets masked."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+from rich.console import Console
+
+from ..secrets import redactor
+
+FORMAT_OPTION = click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["pretty", "json"]),
+    default="pretty",
+    show_default=True,
+    help="Output as a human-readable table or as JSON.",
+)
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+
+def print_json(data: Any) -> None:
+    click.echo(redactor.scrub(json.dumps(data, indent=2, sort_keys=False)))
+
+
+def print_error(message: str) -> None:
+    # One line, masked: the standard for everything an operator sees go wrong.
+    line = " ".join(redactor.scrub(message).split())
+    click.echo(f"error: {line}", err=True)
+
+
+def is_tty() -> bool:
+    return sys.stdin.isatty()

@@ -1,0 +1,96 @@
+"""Open transports to every node of an inventory and close them together."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from .errors import GluuClusterError
+from .inventory import Inventory, Node
+from .transport import LocalTransport, SSHTarget, SSHTransport, Transport, in_container
+
+T = TypeVar("T")
+
+
+@dataclass
+class NodeHandle:
+    """One node: its inventory entry, the host transport and the container transport."""
+
+    node: Node
+    host: Transport
+    container: Transport
+    container_root: str
+
+    @property
+    def name(self) -> str:
+        return self.node.name
+
+
+def _transport_for(inventory: Inventory, node: Node, accept_new: bool) -> Transport:
+    ssh = inventory.ssh_for(node)
+    if node.connection == "local":
+        return LocalTransport(node.name, ssh.command_timeout)
+    known_hosts = (
+        inventory.local_path(ssh.known_hosts)
+        if ssh.known_hosts
+        else Path("~/.ssh/known_hosts").expanduser()
+    )
+    identity = inventory.local_path(ssh.identity_file) if ssh.identity_file else None
+    return SSHTransport(
+        SSHTarget(
+            node=node.name,
+            address=node.address,
+            port=ssh.port,
+            user=ssh.user,
+            identity_file=identity,
+            known_hosts=known_hosts,
+            connect_timeout=ssh.connect_timeout,
+            command_timeout=ssh.command_timeout,
+            accept_new_host_keys=accept_new,
+        )
+    )
+
+
+class ClusterConnection:
+    """Transports for every node; use as ``async with ClusterConnection(inv) as cluster``."""
+
+    def __init__(self, inventory: Inventory, *, accept_new_host_keys: bool = False) -> None:
+        self.inventory = inventory
+        self.nodes: list[NodeHandle] = []
+        for node in inventory.nodes:
+            host = _transport_for(inventory, node, accept_new_host_keys)
+            root = inventory.container_root_of(node)
+            self.nodes.append(NodeHandle(node, host, in_container(host, root), root))
+
+    def handle(self, name: str) -> NodeHandle:
+        for handle in self.nodes:
+            if handle.name == name:
+                return handle
+        self.inventory.node(name)  # raises the inventory's "no node named" error
+        raise AssertionError("unreachable")
+
+    async def each(
+        self, func: Callable[[NodeHandle], Awaitable[T]]
+    ) -> list[tuple[NodeHandle, T | GluuClusterError]]:
+        """Run func on every node in parallel; a node's error is returned, not raised."""
+
+        async def guarded(handle: NodeHandle) -> T | GluuClusterError:
+            try:
+                return await func(handle)
+            except GluuClusterError as exc:
+                return exc
+
+        results = await asyncio.gather(*(guarded(h) for h in self.nodes))
+        return list(zip(self.nodes, results, strict=True))
+
+    async def close(self) -> None:
+        await asyncio.gather(*(h.host.close() for h in self.nodes), return_exceptions=True)
+
+    async def __aenter__(self) -> ClusterConnection:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()

@@ -1,0 +1,465 @@
+"""Typed model of the cluster file; errors name the file, the line and the key path.
+
+The loader composes the YAML into nodes first so that every key path keeps its line
+number, then validates with pydantic and translates each validation error into
+``cluster.yaml:14 nodes[1].address: not an IP address or hostname``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import posixpath
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from .errors import InventoryError
+from .secrets import Secret, read_secret_env, read_secret_file
+
+# --- value checks -------------------------------------------------------------------
+
+_HOSTNAME_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+_NODE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_DN_RDN = re.compile(r"^[A-Za-z][A-Za-z0-9-]*=[^,=]+(\+[A-Za-z][A-Za-z0-9-]*=[^,=]+)*$")
+
+
+def _address(value: str) -> str:
+    try:
+        ipaddress.ip_address(value)
+        return value
+    except ValueError:
+        pass
+    labels = value.rstrip(".").split(".")
+    if len(value) > 253 or not value or not all(_HOSTNAME_LABEL.match(lab) for lab in labels):
+        raise ValueError("not an IP address or hostname")
+    if labels[-1].isdigit():
+        raise ValueError("not an IP address or hostname")
+    return value
+
+
+def _node_name(value: str) -> str:
+    if not _NODE_NAME.match(value):
+        raise ValueError("must be 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit")
+    return value
+
+
+def _absolute_path(value: str) -> str:
+    if not value.startswith("/"):
+        raise ValueError("must be an absolute path (start with '/')")
+    if "\0" in value or "\n" in value:
+        raise ValueError("must not contain NUL or newline characters")
+    normal = posixpath.normpath(value)
+    if ".." in normal.split("/"):
+        raise ValueError("must not contain '..'")
+    return normal
+
+
+def _dn(value: str) -> str:
+    parts = [p.strip() for p in value.split(",")]
+    if not parts or not all(_DN_RDN.match(p) for p in parts):
+        raise ValueError("not an LDAP DN (expected e.g. 'cn=directory manager,o=gluu')")
+    return ",".join(parts)
+
+
+Address = Annotated[str, AfterValidator(_address)]
+NodeName = Annotated[str, AfterValidator(_node_name)]
+AbsPath = Annotated[str, AfterValidator(_absolute_path)]
+DN = Annotated[str, AfterValidator(_dn)]
+Port = Annotated[int, Field(ge=1, le=65535)]
+
+
+class _Model(BaseModel):
+    # Unknown keys are errors: a typo must not silently fall back to a default.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- secrets ------------------------------------------------------------------------
+
+
+class SecretRef(_Model):
+    """Exactly one of ``file`` (mode 0600 or stricter) or ``env``."""
+
+    file: str | None = None
+    env: str | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> SecretRef:
+        if (self.file is None) == (self.env is None):
+            raise ValueError("a secret reference needs exactly one of 'file' or 'env'")
+        if self.env is not None and not _ENV_NAME.match(self.env):
+            raise ValueError(f"'{self.env}' is not a valid environment variable name")
+        return self
+
+    def resolve(self, base_dir: Path) -> Secret:
+        if self.env is not None:
+            return read_secret_env(self.env)
+        assert self.file is not None
+        return read_secret_file(base_dir / self.file)
+
+    def describe(self) -> str:
+        return f"env:{self.env}" if self.env is not None else f"file:{self.file}"
+
+
+# --- SSH ----------------------------------------------------------------------------
+
+
+class SSHSettings(_Model):
+    user: str = "root"
+    port: Port = 22
+    identity_file: str | None = None
+    known_hosts: str | None = None
+    connect_timeout: float = Field(10.0, gt=0, le=600)
+    command_timeout: float = Field(120.0, gt=0, le=86400)
+
+
+class SSHOverride(_Model):
+    user: str | None = None
+    port: Port | None = None
+    identity_file: str | None = None
+
+
+# --- LDAP ---------------------------------------------------------------------------
+
+
+class LDAPService(_Model):
+    """How slapd is controlled on a node: a systemd unit, or a PID file plus a start command."""
+
+    systemd_unit: str | None = None
+    pid_file: AbsPath | None = None
+    start_command: list[str] | None = None
+
+    @model_validator(mode="after")
+    def _one_way(self) -> LDAPService:
+        if self.systemd_unit is None and (self.pid_file is None or not self.start_command):
+            raise ValueError("set either 'systemd_unit' or both 'pid_file' and 'start_command'")
+        return self
+
+
+class LDAPSettings(_Model):
+    suffixes: list[DN] = Field(default_factory=lambda: ["o=gluu"], min_length=1)
+    admin_dn: DN = "cn=directory manager,o=gluu"
+    admin_password: SecretRef
+    replication_password: SecretRef | None = None
+    port: Port = 1636
+    ldapi_socket: AbsPath = "/run/slapd/ldapi"
+    config_dir: AbsPath = "/etc/openldap/slapd.d"
+    service: LDAPService | None = None
+
+
+# --- file sync ----------------------------------------------------------------------
+
+ConflictPolicy = Literal["none", "first", "younger", "older", "bigger", "smaller", "left", "right"]
+
+
+class BackupSettings(_Model):
+    directory: AbsPath = "/var/backups/csync2"
+    generations: int = Field(3, ge=1, le=100)
+
+
+class SyncAction(_Model):
+    pattern: list[AbsPath] = Field(default_factory=list)
+    exec: str | None = None
+    logfile: AbsPath = "/var/log/csync2_action.log"
+    do_local: bool = True
+
+    @field_validator("pattern", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+
+class SyncGroup(_Model):
+    name: NodeName
+    paths: list[AbsPath] = Field(min_length=1)
+    exclude: list[str] = Field(default_factory=list)
+    conflict: ConflictPolicy = "younger"
+    backup: BackupSettings = Field(default_factory=BackupSettings)
+    actions: list[SyncAction] = Field(default_factory=list)
+
+
+class FileSync(_Model):
+    port: Port = 30865
+    groups: list[SyncGroup] = Field(default_factory=list)
+
+    @field_validator("groups")
+    @classmethod
+    def _unique_names(cls, groups: list[SyncGroup]) -> list[SyncGroup]:
+        _require_unique([g.name for g in groups], "group name")
+        return groups
+
+
+# --- certificates -------------------------------------------------------------------
+
+
+class Truststore(_Model):
+    path: AbsPath
+    type: Literal["JKS", "PKCS12"] = "JKS"
+    password: SecretRef
+
+
+class CertificateSet(_Model):
+    name: NodeName
+    directory: AbsPath = "/etc/certs"
+    masks: list[str] = Field(min_length=1)
+    source: str | None = None
+    truststore: Truststore | None = None
+    action: str | None = None
+
+    @field_validator("masks")
+    @classmethod
+    def _plain_masks(cls, masks: list[str]) -> list[str]:
+        for mask in masks:
+            if not mask or "/" in mask:
+                raise ValueError(f"mask '{mask}' must be a file-name pattern without '/'")
+        return masks
+
+
+class Certificates(_Model):
+    sets: list[CertificateSet] = Field(default_factory=list)
+
+    @field_validator("sets")
+    @classmethod
+    def _unique_names(cls, sets: list[CertificateSet]) -> list[CertificateSet]:
+        _require_unique([s.name for s in sets], "certificate set name")
+        return sets
+
+
+# --- nodes and cluster --------------------------------------------------------------
+
+
+class Node(_Model):
+    name: NodeName
+    address: Address
+    # 'local' manages the machine the tool runs on without SSH.
+    connection: Literal["ssh", "local"] = "ssh"
+    ssh: SSHOverride | None = None
+    container_root: AbsPath | None = None
+
+
+class Inventory(_Model):
+    cluster: NodeName
+    primary: str | None = None
+    container_root: AbsPath = "/"
+    ssh: SSHSettings = Field(default_factory=SSHSettings)
+    nodes: list[Node] = Field(min_length=1, max_length=64)
+    ldap: LDAPSettings | None = None
+    file_sync: FileSync = Field(default_factory=FileSync)
+    certificates: Certificates = Field(default_factory=Certificates)
+
+    # Set by the loader, not by the file: where relative paths are resolved from.
+    _source_path: Path = PrivateAttr(default=Path("cluster.yaml").resolve())
+
+    @field_validator("nodes")
+    @classmethod
+    def _unique_nodes(cls, nodes: list[Node]) -> list[Node]:
+        _require_unique([n.name for n in nodes], "node name")
+        _require_unique([n.address for n in nodes], "node address")
+        return nodes
+
+    @model_validator(mode="after")
+    def _references(self) -> Inventory:
+        names = [n.name for n in self.nodes]
+        if self.primary is not None and self.primary not in names:
+            raise _KeyError("primary", f"'{self.primary}' is not one of the nodes ({', '.join(names)})")
+        for i, cert_set in enumerate(self.certificates.sets):
+            if cert_set.source is not None and cert_set.source not in names:
+                raise _KeyError(
+                    f"certificates.sets[{i}].source",
+                    f"'{cert_set.source}' is not one of the nodes ({', '.join(names)})",
+                )
+        return self
+
+    # --- derived views --------------------------------------------------------------
+
+    @property
+    def source_path(self) -> Path:
+        return self._source_path
+
+    @property
+    def base_dir(self) -> Path:
+        return self._source_path.parent
+
+    @property
+    def primary_node(self) -> Node:
+        if self.primary is None:
+            return self.nodes[0]
+        return next(n for n in self.nodes if n.name == self.primary)
+
+    def node(self, name: str) -> Node:
+        for node in self.nodes:
+            if node.name == name:
+                return node
+        raise InventoryError(
+            f"{self.source_path.name}: no node named '{name}' "
+            f"(known: {', '.join(n.name for n in self.nodes)})"
+        )
+
+    def container_root_of(self, node: Node) -> str:
+        return node.container_root or self.container_root
+
+    def ssh_for(self, node: Node) -> SSHSettings:
+        if node.ssh is None:
+            return self.ssh
+        overrides = node.ssh.model_dump(exclude_none=True)
+        return self.ssh.model_copy(update=overrides)
+
+    def local_path(self, path: str) -> Path:
+        """A path on the machine running the tool, relative to the inventory file."""
+        return (self.base_dir / Path(path).expanduser()).resolve()
+
+
+class _KeyError(ValueError):
+    """A cross-field error that belongs to a specific key path, not to the whole model."""
+
+    def __init__(self, key: str, message: str) -> None:
+        self.key = key
+        super().__init__(message)
+
+
+def _require_unique(values: list[str], what: str) -> None:
+    seen: set[str] = set()
+    for value in values:
+        if value in seen:
+            raise ValueError(f"duplicate {what} '{value}'")
+        seen.add(value)
+
+
+# --- loading ------------------------------------------------------------------------
+
+_MESSAGES = {
+    "missing": "required key is missing",
+    "extra_forbidden": "unknown key (check its spelling)",
+    "string_type": "must be a string",
+    "int_type": "must be an integer",
+    "int_parsing": "must be an integer",
+    "float_parsing": "must be a number",
+    "bool_parsing": "must be true or false",
+    "list_type": "must be a list",
+    "model_type": "must be a mapping",
+    "dict_type": "must be a mapping",
+}
+
+
+def _format_loc(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else part
+    return out
+
+
+def _parse_loc(key: str) -> tuple[int | str, ...]:
+    parts: list[int | str] = []
+    for token in re.findall(r"[^.\[\]]+|\[\d+\]", key):
+        parts.append(int(token[1:-1]) if token.startswith("[") else token)
+    return tuple(parts)
+
+
+def _line_index(node: yaml.Node, loc: tuple[int | str, ...] = ()) -> Iterator[tuple[tuple[int | str, ...], int]]:
+    """Yield (key path, 1-based line) for every mapping key and sequence item."""
+    yield loc, node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key_loc = (*loc, str(key_node.value))
+            yield key_loc, key_node.start_mark.line + 1
+            for sub in _line_index(value_node, key_loc):
+                if sub[0] != key_loc:
+                    yield sub
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            yield from _line_index(item, (*loc, i))
+
+
+def _line_for(lines: dict[tuple[int | str, ...], int], loc: tuple[int | str, ...]) -> int:
+    # A missing key has no line of its own: point at the closest enclosing one.
+    for end in range(len(loc), -1, -1):
+        if loc[:end] in lines:
+            return lines[loc[:end]]
+    return 1
+
+
+def _message(error: Any) -> str:
+    ctx = error.get("ctx") or {}
+    if error["type"] == "value_error":
+        return str(ctx.get("error", error["msg"]))
+    if error["type"] == "literal_error":
+        return f"must be one of {ctx.get('expected', '')}"
+    if error["type"] in ("too_short", "too_long"):
+        return error["msg"].replace("List", "list").replace("Value", "value")
+    return _MESSAGES.get(error["type"], error["msg"])
+
+
+def _loc_of(error: Any) -> tuple[int | str, ...]:
+    loc = tuple(error["loc"])
+    ctx = error.get("ctx") or {}
+    inner = ctx.get("error")
+    if isinstance(inner, _KeyError):
+        return (*loc, *_parse_loc(inner.key))
+    return loc
+
+
+def _read(path: Path) -> tuple[Any, yaml.Node]:
+    name = path.name
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise InventoryError(f"{path}: no such inventory file") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InventoryError(f"{path}: cannot read the inventory: {exc}") from exc
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise InventoryError(f"{name}:{line}: YAML syntax error: {problem}") from exc
+    if root is None or not isinstance(data, dict):
+        raise InventoryError(
+            f"{name}:1: the inventory must be a YAML mapping with 'cluster' and 'nodes'"
+        )
+    return data, root
+
+
+def check_inventory(path: str | Path) -> tuple[Inventory | None, list[str]]:
+    """Validate a file: the inventory, or every problem found, one line each."""
+    path = Path(path)
+    data, root = _read(path)
+    try:
+        inventory = Inventory.model_validate(data)
+    except ValidationError as exc:
+        lines = dict(_line_index(root))
+        problems = []
+        for error in exc.errors():
+            loc = _loc_of(error)
+            where = _format_loc(loc) or "(top level)"
+            problems.append(f"{path.name}:{_line_for(lines, loc)} {where}: {_message(error)}")
+        return None, problems
+    inventory._source_path = path.resolve()
+    return inventory, []
+
+
+def load_inventory(path: str | Path) -> Inventory:
+    """The validated inventory; an InventoryError naming the first problem otherwise."""
+    inventory, problems = check_inventory(path)
+    if inventory is None:
+        more = len(problems) - 1
+        suffix = f" (and {more} more: run 'gluu-cluster validate')" if more else ""
+        raise InventoryError(problems[0] + suffix)
+    return inventory

@@ -1,0 +1,89 @@
+"""Build a node's container root and the mounts that make its namespace a fake host."""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+from pathlib import Path
+
+from .layout import CONTAINER_ROOT, PRIVATE_HOST_DIRS, LabNode
+
+# Host /etc entries the container needs to run slapd, keytool and a shell.
+_ETC_COPIES = (
+    "passwd", "group", "nsswitch.conf", "ld.so.cache", "ld.so.conf", "ld.so.conf.d",
+    "alternatives", "ldap", "ssl", "localtime", "services", "protocols", "host.conf",
+    "ca-certificates.conf", "mime.types",
+)
+_USR_LINKS = {"bin": "usr/bin", "sbin": "usr/sbin", "lib": "usr/lib", "lib64": "usr/lib64"}
+
+# The fixed script that mounts inside a namespace; values come as positional arguments.
+MOUNT_SCRIPT = r"""
+set -e
+while [ $# -gt 0 ]; do
+  kind=$1; src=$2; dst=$3; shift 3
+  case $kind in
+    bind) mount --bind "$src" "$dst" ;;
+    ro) mount --bind "$src" "$dst"; mount -o remount,bind,ro "$dst" ;;
+    rbind) mount --rbind "$src" "$dst"; mount --make-rslave "$dst" ;;
+    proc) mount -t proc proc "$dst" ;;
+  esac
+done
+"""
+
+
+def build_root(node: LabNode) -> None:
+    root = node.root
+    for name, target in _USR_LINKS.items():
+        link = root / name
+        if not link.is_symlink():
+            link.parent.mkdir(parents=True, exist_ok=True)
+            link.symlink_to(target)
+    for path in ("usr", "dev", "proc", "tmp", "run/slapd", "var/log", "root",
+                 "opt/gluu/data/main_db", "etc/openldap/slapd.d", "etc/init.d", "etc/default",
+                 "etc/certs", "etc/csync2"):
+        (root / path).mkdir(parents=True, exist_ok=True)
+    os.chmod(root / "tmp", 0o1777)
+    if not (root / "var/run").exists():
+        (root / "var/run").symlink_to("../run")
+    for entry in _ETC_COPIES:
+        _copy_etc(Path("/etc") / entry, root / "etc" / entry)
+    for java_conf in glob.glob("/etc/java-*"):
+        _copy_etc(Path(java_conf), root / "etc" / Path(java_conf).name)
+    (root / "etc/hosts").write_text(f"127.0.0.1\tlocalhost\n{node.address}\t{node.name}\n")
+    node.hosts_file.write_text(
+        "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+        f"{node.address}\t{node.name}\n"
+    )
+    for host_dir in PRIVATE_HOST_DIRS:
+        node.private_dir(host_dir).mkdir(parents=True, exist_ok=True)
+    node.run_dir.mkdir(parents=True, exist_ok=True)
+
+
+def _copy_etc(source: Path, target: Path) -> None:
+    if not source.exists() and not source.is_symlink():
+        return
+    if source.is_dir() and not source.is_symlink():
+        shutil.copytree(source, target, symlinks=True, dirs_exist_ok=True)
+    else:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, target, follow_symlinks=False)
+
+
+def host_mountpoints() -> list[Path]:
+    """Host paths the namespaces bind over; they must exist (empty) on the host."""
+    return [Path(CONTAINER_ROOT), *(Path(p) for p in PRIVATE_HOST_DIRS)]
+
+
+def mount_args(node: LabNode) -> list[str]:
+    """(kind, source, target) triples for MOUNT_SCRIPT, in order."""
+    triples: list[tuple[str, str, str]] = [
+        ("bind", str(node.root), CONTAINER_ROOT),
+        ("ro", "/usr", f"{CONTAINER_ROOT}/usr"),
+        ("rbind", "/dev", f"{CONTAINER_ROOT}/dev"),
+        ("proc", "proc", f"{CONTAINER_ROOT}/proc"),
+        ("bind", str(node.hosts_file), "/etc/hosts"),
+    ]
+    for host_dir in PRIVATE_HOST_DIRS:
+        triples.append(("bind", str(node.private_dir(host_dir)), host_dir))
+    return [value for triple in triples for value in triple]

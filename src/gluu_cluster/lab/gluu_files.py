@@ -1,0 +1,127 @@
+"""The Gluu file layout inside a lab node's container root, with sample content."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..secrets import write_secret_file
+from .keys import self_signed
+from .layout import LabNode
+from .proc import run
+
+CERT_COMPONENTS = ("httpd", "asimba", "asimbaIDP", "shibIDP", "openldap")
+KEYSTORE_COMPONENTS = {"asimbaIDP": "asimbaJksPass", "shibIDP": "shibJksPass"}
+TRUSTSTORE = "/etc/ssl/certs/java/cacerts"
+TOMCAT_CONF = "/opt/tomcat/conf"
+SYNCED_DIRS = ("/opt/idp/conf", "/opt/idp/metadata", "/opt/idp/ssl", TOMCAT_CONF)
+
+
+@dataclass(frozen=True)
+class InstallSecrets:
+    """What a shared setup.properties.last gives every node: the same passwords."""
+
+    ldap_password: str
+    shib_jks_password: str
+    asimba_jks_password: str
+    org_inum: str
+
+
+def _write(root: Path, path: str, text: str | bytes, mode: int = 0o644) -> None:
+    target = root / path.lstrip("/")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    data = text.encode() if isinstance(text, str) else text
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+    os.chmod(target, mode)
+
+
+def setup_properties(node: LabNode, secrets: InstallSecrets) -> str:
+    return "\n".join(
+        [
+            "#Gluu Server CE setup properties (lab)",
+            f"hostname={node.name}",
+            f"ip={node.address}",
+            "orgName=Gluu Lab",
+            "countryCode=US",
+            "state=TX",
+            "city=Austin",
+            "admin_email=admin@lab.example",
+            f"inumOrg={secrets.org_inum}",
+            f"ldapPass={secrets.ldap_password}",
+            f"shibJksPass={secrets.shib_jks_password}",
+            f"asimbaJksPass={secrets.asimba_jks_password}",
+            "installSaml=True",
+            "installAsimba=True",
+            "installOxAuth=True",
+            "installOxTrust=True",
+            "ldap_type=openldap",
+            "",
+        ]
+    )
+
+
+def write_sample_files(node: LabNode) -> None:
+    root = node.root
+    _write(root, "/opt/idp/conf/idp.properties",
+           f"idp.entityID=https://{node.name}/idp/shibboleth\nidp.scope={node.name}\n")
+    _write(root, "/opt/idp/conf/attribute-resolver.xml",
+           '<?xml version="1.0"?>\n<AttributeResolver>\n  <!-- lab sample -->\n</AttributeResolver>\n')
+    _write(root, "/opt/idp/conf/relying-party.xml",
+           '<?xml version="1.0"?>\n<RelyingPartyGroup>\n</RelyingPartyGroup>\n')
+    _write(root, "/opt/idp/metadata/idp-metadata.xml",
+           f'<?xml version="1.0"?>\n<EntityDescriptor entityID="https://{node.name}/idp/shibboleth"/>\n')
+    _write(root, "/opt/idp/ssl/README", "TLS material of the IdP (lab sample)\n")
+    _write(root, f"{TOMCAT_CONF}/server.xml",
+           '<?xml version="1.0"?>\n<Server port="8005" shutdown="SHUTDOWN">\n</Server>\n')
+    _write(root, f"{TOMCAT_CONF}/context.xml", '<?xml version="1.0"?>\n<Context/>\n')
+    # Files the seed's `exclude *~ .*` must keep out of sync.
+    _write(root, "/opt/idp/conf/.idp.properties.swp", "editor swap file\n")
+    _write(root, "/opt/idp/conf/idp.properties~", "editor backup\n")
+
+
+def write_install_files(node: LabNode, secrets: InstallSecrets) -> None:
+    _write(node.root, "/install/community-edition-setup/setup.properties.last",
+           setup_properties(node, secrets), mode=0o600)
+
+
+def write_certificates(node: LabNode, secrets: InstallSecrets, work: Path) -> None:
+    """Per-node keys, certificates and key stores in /etc/certs, then the Java truststore."""
+    passwords = {
+        "shibJksPass": secrets.shib_jks_password,
+        "asimbaJksPass": secrets.asimba_jks_password,
+    }
+    for component in CERT_COMPONENTS:
+        pair = self_signed(f"{node.name} {component}", node.name, node.address)
+        _write(node.root, f"/etc/certs/{component}.key", pair.key_pem, mode=0o600)
+        _write(node.root, f"/etc/certs/{component}.crt", pair.cert_pem, mode=0o644)
+        if component in KEYSTORE_COMPONENTS:
+            store = pair.pkcs12(component, passwords[KEYSTORE_COMPONENTS[component]])
+            _write(node.root, f"/etc/certs/{component}.jks", store, mode=0o600)
+    _import_into_truststore(node, work)
+
+
+def _import_into_truststore(node: LabNode, work: Path) -> None:
+    """As Gluu's setup does: the node's own certificates go into the Java cacerts."""
+    store = node.root / TRUSTSTORE.lstrip("/")
+    password_file = work / f"{node.name}.storepass"
+    # Debian's default cacerts password; passed in a 0600 file, never on the command line.
+    write_secret_file(password_file, "changeit")
+    try:
+        for component in ("httpd", "openldap"):
+            run(
+                [
+                    "keytool", "-importcert", "-noprompt",
+                    "-keystore", str(store),
+                    "-storepass:file", str(password_file),
+                    "-alias", f"{node.name}_{component}",
+                    "-file", str(node.root / f"etc/certs/{component}.crt"),
+                ],
+                timeout=120,
+            )
+    finally:
+        password_file.unlink(missing_ok=True)

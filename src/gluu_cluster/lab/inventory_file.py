@@ -1,0 +1,84 @@
+"""The inventory a lab writes for itself: real-node settings pointing at the fake hosts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .directory import ADMIN_DN, CONFIG_DIR, LDAPI_SOCKET, LDAPS_PORT, PID_FILE, SUFFIX
+from .gluu_files import SYNCED_DIRS, TOMCAT_CONF, TRUSTSTORE
+from .layout import CONTAINER_ROOT, LabLayout, LabNode
+
+
+def inventory_data(layout: LabLayout, nodes: list[LabNode]) -> dict[str, Any]:
+    return {
+        "cluster": "gluu-lab",
+        "primary": nodes[0].name,
+        "container_root": CONTAINER_ROOT,
+        "ssh": {
+            "user": "root",
+            "port": 22,
+            "identity_file": str(layout.client_key),
+            "known_hosts": str(layout.known_hosts),
+            "connect_timeout": 10,
+            "command_timeout": 120,
+        },
+        "nodes": [{"name": n.name, "address": n.address} for n in nodes],
+        "ldap": {
+            "suffixes": [SUFFIX],
+            "admin_dn": ADMIN_DN,
+            "admin_password": {"file": str(layout.secret("ldap-admin-password"))},
+            "port": LDAPS_PORT,
+            "ldapi_socket": LDAPI_SOCKET,
+            "config_dir": CONFIG_DIR,
+            "service": {
+                "pid_file": PID_FILE,
+                "start_command": ["/etc/init.d/solserver", "start"],
+            },
+        },
+        "file_sync": {
+            "port": 30865,
+            "groups": [
+                {
+                    "name": "gluu",
+                    "paths": list(SYNCED_DIRS),
+                    "exclude": ["*~", ".*"],
+                    "conflict": "younger",
+                    "backup": {"directory": "/var/backups/csync2", "generations": 3},
+                    "actions": [
+                        {
+                            "pattern": [f"{TOMCAT_CONF}/*"],
+                            "exec": "/etc/init.d/tomcat restart",
+                            "logfile": "/var/log/csync2_action.log",
+                            "do_local": True,
+                        }
+                    ],
+                }
+            ],
+        },
+        "certificates": {
+            "sets": [
+                {
+                    "name": "gluu",
+                    "directory": "/etc/certs",
+                    "masks": ["httpd.*", "asimba.*", "asimbaIDP.*", "shibIDP.*"],
+                    "truststore": {
+                        "path": TRUSTSTORE,
+                        "type": "JKS",
+                        "password": {"file": str(layout.secret("truststore-password"))},
+                    },
+                }
+            ]
+        },
+    }
+
+
+def write_inventory(path: Path, layout: LabLayout, nodes: list[LabNode]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    header = (
+        "# Written by 'gluu-cluster lab up': the local lab of fake Gluu hosts.\n"
+        "# Secrets are referenced from 0600 files, never written here.\n"
+    )
+    path.write_text(header + yaml.safe_dump(inventory_data(layout, nodes), sort_keys=False))

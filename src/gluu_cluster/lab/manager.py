@@ -1,0 +1,305 @@
+"""lab up / status / down: create fake Gluu hosts, report them, remove every trace."""
+
+from __future__ import annotations
+
+import errno
+import os
+import secrets as pysecrets
+import shutil
+import socket
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import LabError
+from ..secrets import write_secret_file
+from . import directory
+from .container import MOUNT_SCRIPT, build_root, host_mountpoints, mount_args
+from .gluu_files import (
+    InstallSecrets,
+    write_certificates,
+    write_install_files,
+    write_sample_files,
+)
+from .inventory_file import write_inventory
+from .keys import ssh_keypair
+from .layout import CONTAINER_ROOT, MAX_NODES, LabLayout, LabNode, node_addresses
+from .proc import (
+    alive,
+    in_namespace,
+    is_mounted,
+    mounts_under,
+    pids_in_mount_ns,
+    read_pid,
+    run,
+    stop_pid,
+)
+from .sshd import sshd_command, write_sshd_files
+from .state import LabState
+
+READY_TIMEOUT = 60.0
+LAB_PORTS = (22, directory.LDAPS_PORT)
+
+
+@dataclass(frozen=True)
+class NodeStatus:
+    name: str
+    address: str
+    sshd_pid: int | None
+    sshd_up: bool
+    slapd_pid: int | None
+    slapd_up: bool
+    processes: int
+
+
+def require_root() -> None:
+    if os.geteuid() != 0:
+        raise LabError(
+            "the lab needs root (it creates mount namespaces and binds port 22 on loopback "
+            "addresses): run it as root"
+        )
+
+
+def _port_free(address: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((address, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return False
+            raise
+    return True
+
+
+def _check_ports(nodes: list[LabNode]) -> None:
+    for node in nodes:
+        for port in LAB_PORTS:
+            if not _port_free(node.address, port):
+                raise LabError(
+                    f"{node.name}: {node.address}:{port} is already in use (is a system sshd "
+                    "listening on all addresses, or another lab running?); stop it or pass "
+                    "--base-address to move the lab"
+                )
+
+
+class Lab:
+    def __init__(self, lab_dir: Path) -> None:
+        self.layout = LabLayout(lab_dir.resolve())
+
+    # --- up ---------------------------------------------------------------------------
+
+    def up(self, nodes: int, entries: int, base_address: str, inventory: Path) -> str:
+        require_root()
+        if not 1 <= nodes <= MAX_NODES:
+            raise LabError(f"--nodes must be between 1 and {MAX_NODES}")
+        if entries < 0:
+            raise LabError("--entries must be 0 or more")
+        existing = LabState.load(self.layout.state_file)
+        if existing is not None:
+            if existing.complete and all(s.sshd_up and s.slapd_up for s in self.status()):
+                return (
+                    f"the lab in {self.layout.dir} is already running with "
+                    f"{len(existing.nodes)} nodes; nothing changed (inventory: {existing.inventory})"
+                )
+            raise LabError(
+                f"a lab in {self.layout.dir} exists but is not running completely; "
+                f"run 'gluu-cluster lab down --lab-dir {self.layout.dir}' first"
+            )
+        try:
+            addresses = node_addresses(base_address, nodes)
+        except ValueError as exc:
+            raise LabError(str(exc)) from exc
+        lab_nodes = [self.layout.node(i, base_address) for i in range(nodes)]
+        _check_ports(lab_nodes)
+        inventory = inventory.resolve()
+        state = LabState(base_address, entries, str(inventory), [n.name for n in lab_nodes], addresses)
+        state.save(self.layout.state_file)
+        started = time.monotonic()
+        try:
+            self._create(lab_nodes, entries, inventory)
+        except BaseException:
+            self._teardown(state)
+            raise
+        state.complete = True
+        state.save(self.layout.state_file)
+        took = time.monotonic() - started
+        return (
+            f"lab up: {nodes} nodes ({', '.join(f'{n.name} {n.address}' for n in lab_nodes)}), "
+            f"{entries} entries on {lab_nodes[0].name}, in {took:.1f} s; inventory: {inventory}"
+        )
+
+    def _create(self, nodes: list[LabNode], entries: int, inventory: Path) -> None:
+        layout = self.layout
+        for point in host_mountpoints():
+            point.mkdir(parents=True, exist_ok=True)
+        Path("/run/sshd").mkdir(parents=True, exist_ok=True)
+        install = InstallSecrets(
+            ldap_password=pysecrets.token_urlsafe(18),
+            shib_jks_password=pysecrets.token_urlsafe(12),
+            asimba_jks_password=pysecrets.token_urlsafe(12),
+            org_inum="@!" + pysecrets.token_hex(8).upper(),
+        )
+        write_secret_file(layout.secret("ldap-admin-password"), install.ldap_password)
+        # Debian's Java cacerts ships with the well-known default password.
+        write_secret_file(layout.secret("truststore-password"), "changeit")
+        client = ssh_keypair("gluu-cluster-lab")
+        layout.client_key.parent.mkdir(parents=True, exist_ok=True)
+        write_secret_file(layout.client_key, client.private_openssh.decode().rstrip("\n"))
+        (layout.client_key.parent / "id_ed25519.pub").write_text(client.public_line + "\n")
+        self._make_ns_dir()
+        work = layout.dir / "work"
+        work.mkdir(parents=True, exist_ok=True)
+        work.chmod(0o700)
+
+        def prepare(node: LabNode) -> str:
+            build_root(node)
+            write_sample_files(node)
+            write_install_files(node, install)
+            write_certificates(node, install, work)
+            _write_text(node.root / "etc/init.d/solserver", directory.solserver_script(), 0o755)
+            _write_text(node.root / "etc/default/solserver",
+                        directory.solserver_defaults(node.address), 0o644)
+            host_key = write_sshd_files(node, client.public_line)
+            return f"{node.address} {host_key.public_line.rsplit(' ', 1)[0]}\n"
+
+        with ThreadPoolExecutor(max_workers=min(4, len(nodes))) as pool:
+            known = list(pool.map(prepare, nodes))
+        layout.known_hosts.write_text("".join(known))
+        for node in nodes:
+            self._make_namespace(node)
+        with ThreadPoolExecutor(max_workers=min(4, len(nodes))) as pool:
+            list(pool.map(lambda n: self._load_directory(n, install.ldap_password,
+                                                         entries if n is nodes[0] else 0), nodes))
+        for node in nodes:
+            self._start_services(node)
+        for node in nodes:
+            self._wait_ready(node)
+        shutil.rmtree(work, ignore_errors=True)
+        write_inventory(inventory, layout, nodes)
+
+    def _make_ns_dir(self) -> None:
+        ns_dir = self.layout.ns_dir
+        ns_dir.mkdir(parents=True, exist_ok=True)
+        if not is_mounted(ns_dir):
+            # A namespace can only be bound onto a file of a private mount.
+            run(["mount", "--bind", str(ns_dir), str(ns_dir)])
+            run(["mount", "--make-private", str(ns_dir)])
+
+    def _make_namespace(self, node: LabNode) -> None:
+        ns_file = self.layout.ns_file(node.name)
+        ns_file.touch()
+        run(["unshare", f"--mount={ns_file}", "--propagation", "private", "true"])
+        run(in_namespace(ns_file, ["sh", "-c", MOUNT_SCRIPT, "lab-mount", *mount_args(node)]))
+
+    def _in_container(self, node: LabNode, argv: list[str]) -> list[str]:
+        return in_namespace(self.layout.ns_file(node.name), ["chroot", CONTAINER_ROOT, *argv])
+
+    def _load_directory(self, node: LabNode, admin_password: str, users: int) -> None:
+        config = directory.config_ldif(admin_password).encode()
+        run(self._in_container(node, ["slapadd", "-n0", "-F", directory.CONFIG_DIR]), stdin=config)
+        data = "".join(directory.base_entries())
+        data += "".join(directory.user_entries(users)) if users else ""
+        run(
+            self._in_container(
+                node, ["slapadd", "-q", "-F", directory.CONFIG_DIR, "-b", directory.SUFFIX]
+            ),
+            stdin=data.encode(),
+            timeout=600,
+        )
+
+    def _start_services(self, node: LabNode) -> None:
+        ns_file = self.layout.ns_file(node.name)
+        run(self._in_container(node, ["/etc/init.d/solserver", "start"]), timeout=60)
+        run(in_namespace(ns_file, sshd_command(node)), timeout=30)
+
+    def _wait_ready(self, node: LabNode) -> None:
+        deadline = time.monotonic() + READY_TIMEOUT
+        search = self._in_container(
+            node,
+            ["ldapsearch", "-Q", "-LLL", "-Y", "EXTERNAL", "-H", directory.ldapi_url(),
+             "-b", directory.SUFFIX, "-s", "base", "1.1"],
+        )
+        last = ""
+        while time.monotonic() < deadline:
+            try:
+                run(search, timeout=10)
+                with socket.create_connection((node.address, 22), timeout=2) as sock:
+                    if sock.recv(4).startswith(b"SSH-"):
+                        return
+            except (LabError, OSError) as exc:
+                last = str(exc)
+            time.sleep(0.1)
+        raise LabError(f"{node.name}: slapd or sshd did not become ready within "
+                       f"{READY_TIMEOUT:g} s: {last}")
+
+    # --- status -----------------------------------------------------------------------
+
+    def status(self) -> list[NodeStatus]:
+        state = LabState.load(self.layout.state_file)
+        if state is None:
+            return []
+        out = []
+        for node in state.lab_nodes(self.layout):
+            sshd = read_pid(node.sshd_pid_file)
+            slapd = read_pid(node.slapd_pid_file)
+            procs = pids_in_mount_ns(self.layout.ns_file(node.name))
+            out.append(NodeStatus(node.name, node.address, sshd, alive(sshd), slapd,
+                                  alive(slapd), len(procs)))
+        return out
+
+    def state(self) -> LabState | None:
+        return LabState.load(self.layout.state_file)
+
+    # --- down -------------------------------------------------------------------------
+
+    def down(self) -> str:
+        require_root()
+        state = LabState.load(self.layout.state_file)
+        if state is None and not self.layout.dir.exists():
+            return f"no lab in {self.layout.dir}; nothing to do"
+        stopped = self._teardown(state)
+        return f"lab down: stopped {stopped} process(es), removed {self.layout.dir}"
+
+    def _teardown(self, state: LabState | None) -> int:
+        layout = self.layout
+        names = state.nodes if state else []
+        if layout.ns_dir.is_dir():
+            names = sorted(set(names) | {p.name for p in layout.ns_dir.iterdir()})
+        stopped = 0
+        for name in names:
+            node_dir = layout.dir / "nodes" / name
+            node = LabNode(name, "", node_dir)
+            for pid in (read_pid(node.slapd_pid_file), read_pid(node.sshd_pid_file)):
+                if pid is not None and alive(pid) and pid in pids_in_mount_ns(layout.ns_file(name)):
+                    stop_pid(pid)
+                    stopped += 1
+            # Anything else started inside the node (SSH sessions, daemons) goes too.
+            for _ in range(3):
+                leftovers = pids_in_mount_ns(layout.ns_file(name))
+                if not leftovers:
+                    break
+                for pid in leftovers:
+                    stop_pid(pid, grace=2.0)
+                    stopped += 1
+        for name in names:
+            ns_file = layout.ns_file(name)
+            if is_mounted(ns_file):
+                run(["umount", str(ns_file)])
+        if is_mounted(layout.ns_dir):
+            run(["umount", str(layout.ns_dir)])
+        left = mounts_under(layout.dir)
+        if left:
+            raise LabError(f"mounts remain under {layout.dir}: {', '.join(left)}; unmount them by hand")
+        if state is not None:
+            inventory = Path(state.inventory)
+            if inventory.is_file() and layout.dir not in inventory.parents:
+                inventory.unlink()
+        shutil.rmtree(layout.dir, ignore_errors=True)
+        return stopped
+
+
+def _write_text(path: Path, text: str, mode: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    path.chmod(mode)

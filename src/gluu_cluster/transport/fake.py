@@ -1,0 +1,68 @@
+"""A transport for unit tests: an in-memory file system and scripted commands.
+
+It understands the fixed read/write scripts of :mod:`.base`, so file operations in
+unit tests run through the same code as on real nodes.  Other commands are answered
+by handlers registered by argv prefix; unknown commands exit 127 like a shell would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from ..errors import TransportError
+from .base import _READ_SCRIPT, _WRITE_SCRIPT, MISSING_FILE_EXIT, CommandResult, Transport
+
+Handler = Callable[[Sequence[str], bytes | None], CommandResult]
+
+
+@dataclass
+class FakeFile:
+    data: bytes
+    mode: int = 0o644
+    owner: str = ""
+
+
+@dataclass
+class FakeTransport(Transport):
+    node: str = "fake"
+    files: dict[str, FakeFile] = field(default_factory=dict)
+    handlers: dict[tuple[str, ...], Handler] = field(default_factory=dict)
+    fail_with: TransportError | None = None
+    calls: list[tuple[str, ...]] = field(default_factory=list)
+    stdin_seen: list[bytes] = field(default_factory=list)
+
+    def on(self, prefix: Sequence[str], handler: Handler) -> None:
+        self.handlers[tuple(prefix)] = handler
+
+    def answer(self, prefix: Sequence[str], stdout: str = "", exit_code: int = 0) -> None:
+        self.on(prefix, lambda argv, _in: CommandResult(tuple(argv), exit_code, stdout.encode(), b""))
+
+    async def _exec(
+        self, argv: Sequence[str], stdin: bytes | None, timeout: float | None
+    ) -> CommandResult:
+        if self.fail_with is not None:
+            raise self.fail_with
+        self.calls.append(tuple(argv))
+        if stdin is not None:
+            self.stdin_seen.append(stdin)
+        if list(argv[:2]) == ["sh", "-c"] and argv[2] == _READ_SCRIPT:
+            return self._read(argv)
+        if list(argv[:2]) == ["sh", "-c"] and argv[2] == _WRITE_SCRIPT:
+            return self._write(argv, stdin or b"")
+        for length in range(len(argv), 0, -1):
+            handler = self.handlers.get(tuple(argv[:length]))
+            if handler is not None:
+                return handler(argv, stdin)
+        return CommandResult(tuple(argv), 127, b"", f"{argv[0]}: command not found".encode())
+
+    def _read(self, argv: Sequence[str]) -> CommandResult:
+        entry = self.files.get(argv[4])
+        if entry is None:
+            return CommandResult(tuple(argv), MISSING_FILE_EXIT, b"", b"")
+        return CommandResult(tuple(argv), 0, entry.data, b"")
+
+    def _write(self, argv: Sequence[str], data: bytes) -> CommandResult:
+        path, mode, owner = argv[4], int(argv[5], 8), argv[6]
+        self.files[path] = FakeFile(data, mode, owner)
+        return CommandResult(tuple(argv), 0, b"", b"")
