@@ -15,6 +15,7 @@ OSError, pydantic, subprocess) are translated at the edge with ``raise ... from`
     │   ├── HostKeyChangedError           host key differs from known_hosts
     │   ├── CommandTimeoutError           a command or connection exceeded its timeout
     │   └── CommandFailedError            a command exited non-zero where that is an error
+    ├── NodeCheckError                    a node fails a precondition found while planning (has .node)
     ├── StepError                         a plan step failed while applying (has .node, .step)
     └── LabError                          the local lab cannot be created or torn down
 """
@@ -82,6 +83,13 @@ class CommandTimeoutError(TransportError):
 
 class CommandFailedError(TransportError):
     hint = "fix the cause on the node and run again"
+
+
+class NodeCheckError(GluuClusterError):
+    def __init__(self, node: str, detail: str) -> None:
+        self.node = node
+        self.detail = detail
+        super().__init__(f"{node}: {detail}")
 
 
 class StepError(GluuClusterError):

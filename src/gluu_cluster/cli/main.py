@@ -8,6 +8,7 @@ import click
 
 from .. import __version__
 from ..errors import GluuClusterError
+from ..plan import PlanError
 from .common import setup_logging
 from .converge import apply, plan
 from .inventory_cmds import validate
@@ -43,6 +44,10 @@ def main(argv: list[str] | None = None) -> int:
     except click.ClickException as exc:
         exc.show()
         return EXIT_USAGE
+    except PlanError as exc:
+        for failure in exc.failures:  # one line per node that failed
+            print_error(str(failure))
+        return exc.exit_code
     except GluuClusterError as exc:
         print_error(str(exc))
         return exc.exit_code

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from ..plan import Step
 from .hosts import HostsFileStep
+from .ldap_access import LDAPAdminAccessStep
 
 
 def default_steps() -> list[Step]:
-    """Prepare nodes first; later capabilities (LDAP, file sync, certificates) append here."""
-    return [HostsFileStep()]
+    """Checks and node preparation first; later capabilities (LDAP replication, file
+    sync, certificates) append their steps here."""
+    return [LDAPAdminAccessStep(), HostsFileStep()]

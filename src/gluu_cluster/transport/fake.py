@@ -46,23 +46,27 @@ class FakeTransport(Transport):
         self.calls.append(tuple(argv))
         if stdin is not None:
             self.stdin_seen.append(stdin)
+        root = ""
+        if argv[0] == "chroot":
+            # Inside a container: file paths live under its root in the fake file system.
+            root, argv = argv[1].rstrip("/"), argv[2:]
         if list(argv[:2]) == ["sh", "-c"] and argv[2] == _READ_SCRIPT:
-            return self._read(argv)
+            return self._read(argv, root)
         if list(argv[:2]) == ["sh", "-c"] and argv[2] == _WRITE_SCRIPT:
-            return self._write(argv, stdin or b"")
+            return self._write(argv, stdin or b"", root)
         for length in range(len(argv), 0, -1):
             handler = self.handlers.get(tuple(argv[:length]))
             if handler is not None:
                 return handler(argv, stdin)
         return CommandResult(tuple(argv), 127, b"", f"{argv[0]}: command not found".encode())
 
-    def _read(self, argv: Sequence[str]) -> CommandResult:
-        entry = self.files.get(argv[4])
+    def _read(self, argv: Sequence[str], root: str) -> CommandResult:
+        entry = self.files.get(root + argv[4])
         if entry is None:
             return CommandResult(tuple(argv), MISSING_FILE_EXIT, b"", b"")
         return CommandResult(tuple(argv), 0, entry.data, b"")
 
-    def _write(self, argv: Sequence[str], data: bytes) -> CommandResult:
-        path, mode, owner = argv[4], int(argv[5], 8), argv[6]
+    def _write(self, argv: Sequence[str], data: bytes, root: str) -> CommandResult:
+        path, mode, owner = root + argv[4], int(argv[5], 8), argv[6]
         self.files[path] = FakeFile(data, mode, owner)
         return CommandResult(tuple(argv), 0, b"", b"")
