@@ -20,8 +20,8 @@ FORMAT_OPTION = click.option(
     help="Output as a human-readable table or as JSON.",
 )
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def print_json(data: Any) -> None:

@@ -122,6 +122,7 @@ olcDbIndex: objectClass eq
 olcDbIndex: inum eq
 olcDbIndex: uid eq
 olcDbIndex: mail eq
+olcLimits: {{0}}dn.exact="{ROOT_PEER}" size=unlimited time=unlimited
 olcAccess: {{0}}to * by dn.exact={ROOT_PEER} manage by * break
 olcAccess: {{1}}to attrs=userPassword by self write by anonymous auth by * none
 olcAccess: {{2}}to * by users read by * none
