@@ -371,7 +371,10 @@ def _parse_loc(key: str) -> tuple[int | str, ...]:
     return tuple(parts)
 
 
-def _line_index(node: yaml.Node, loc: tuple[int | str, ...] = ()) -> Iterator[tuple[tuple[int | str, ...], int]]:
+Loc = tuple[int | str, ...]
+
+
+def _line_index(node: yaml.Node, loc: Loc = ()) -> Iterator[tuple[Loc, int]]:
     """Yield (key path, 1-based line) for every mapping key and sequence item."""
     yield loc, node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
@@ -396,13 +399,14 @@ def _line_for(lines: dict[tuple[int | str, ...], int], loc: tuple[int | str, ...
 
 def _message(error: Any) -> str:
     ctx = error.get("ctx") or {}
+    msg = str(error["msg"])
     if error["type"] == "value_error":
         return str(ctx.get("error", error["msg"]))
     if error["type"] == "literal_error":
         return f"must be one of {ctx.get('expected', '')}"
     if error["type"] in ("too_short", "too_long"):
-        return error["msg"].replace("List", "list").replace("Value", "value")
-    return _MESSAGES.get(error["type"], error["msg"])
+        return msg.replace("List", "list").replace("Value", "value")
+    return _MESSAGES.get(error["type"], msg)
 
 
 def _loc_of(error: Any) -> tuple[int | str, ...]:

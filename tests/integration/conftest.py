@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from gluu_cluster.inventory import Inventory, load_inventory
-
 from tests.helpers import run_cli
 
 ENGINES = ("sshd", "slapd", "slapadd", "ldapsearch", "ldapwhoami", "keytool", "unshare", "nsenter")

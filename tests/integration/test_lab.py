@@ -160,10 +160,11 @@ def test_lab_needs_root(tmp_path: Path) -> None:
     import subprocess
     import sys
 
+    target = str(tmp_path / "x")
     code = (
         "import os; os.geteuid = lambda: 1000\n"
-        "from gluu_cluster.cli.main import main; raise SystemExit(main(['lab', 'up', '--lab-dir', %r]))"
-        % str(tmp_path / "x")
+        "from gluu_cluster.cli.main import main\n"
+        f"raise SystemExit(main(['lab', 'up', '--lab-dir', {target!r}]))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert result.returncode == 1

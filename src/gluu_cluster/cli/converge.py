@@ -50,7 +50,9 @@ def plan(inventory_path: str, accept_new_host_keys: bool, output_format: str) ->
     if result.is_empty:
         console.print("nothing to do: the cluster already matches the inventory")
     else:
-        console.print(f"{len(result.changes)} change(s) to apply: run 'gluu-cluster apply -i {inventory_path}'")
+        console.print(
+            f"{len(result.changes)} change(s) to apply: run 'gluu-cluster apply -i {inventory_path}'"
+        )
 
 
 def _confirm(yes: bool) -> object:

@@ -33,12 +33,15 @@ def lab() -> None:
               help="Address of the first node; the others follow (.12, .13, ...).")
 @click.option("--inventory", "inventory_path", type=click.Path(dir_okay=False),
               help="Where to write the lab's inventory [default: LAB_DIR/cluster.yaml].")
+@click.option("--ssh-port", type=click.IntRange(1, 65535), default=None,
+              help="Port of each node's sshd [default: 22, or 2222 when a system sshd holds *:22].")
 @LAB_DIR_OPTION
-def up(nodes: int, entries: int, base_address: str, inventory_path: str | None, lab_dir: str) -> None:
+def up(nodes: int, entries: int, base_address: str, inventory_path: str | None,
+       ssh_port: int | None, lab_dir: str) -> None:
     """Create and start the lab; on a running lab, say so and change nothing."""
     inventory = Path(inventory_path) if inventory_path else Path(lab_dir) / "cluster.yaml"
     with console.status(f"creating {nodes} lab nodes ...", spinner="dots"):
-        message = Lab(Path(lab_dir)).up(nodes, entries, base_address, inventory)
+        message = Lab(Path(lab_dir)).up(nodes, entries, base_address, inventory, ssh_port)
     console.print(message)
 
 

@@ -12,14 +12,14 @@ from .gluu_files import SYNCED_DIRS, TOMCAT_CONF, TRUSTSTORE
 from .layout import CONTAINER_ROOT, LabLayout, LabNode
 
 
-def inventory_data(layout: LabLayout, nodes: list[LabNode]) -> dict[str, Any]:
+def inventory_data(layout: LabLayout, nodes: list[LabNode], ssh_port: int) -> dict[str, Any]:
     return {
         "cluster": "gluu-lab",
         "primary": nodes[0].name,
         "container_root": CONTAINER_ROOT,
         "ssh": {
             "user": "root",
-            "port": 22,
+            "port": ssh_port,
             "identity_file": str(layout.client_key),
             "known_hosts": str(layout.known_hosts),
             "connect_timeout": 10,
@@ -75,10 +75,10 @@ def inventory_data(layout: LabLayout, nodes: list[LabNode]) -> dict[str, Any]:
     }
 
 
-def write_inventory(path: Path, layout: LabLayout, nodes: list[LabNode]) -> None:
+def write_inventory(path: Path, layout: LabLayout, nodes: list[LabNode], ssh_port: int) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     header = (
         "# Written by 'gluu-cluster lab up': the local lab of fake Gluu hosts.\n"
         "# Secrets are referenced from 0600 files, never written here.\n"
     )
-    path.write_text(header + yaml.safe_dump(inventory_data(layout, nodes), sort_keys=False))
+    path.write_text(header + yaml.safe_dump(inventory_data(layout, nodes, ssh_port), sort_keys=False))

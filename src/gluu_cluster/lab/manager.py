@@ -39,7 +39,7 @@ from .sshd import sshd_command, write_sshd_files
 from .state import LabState
 
 READY_TIMEOUT = 60.0
-LAB_PORTS = (22, directory.LDAPS_PORT)
+SSH_PORT, FALLBACK_SSH_PORT = 22, 2222
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ class NodeStatus:
 def require_root() -> None:
     if os.geteuid() != 0:
         raise LabError(
-            "the lab needs root (it creates mount namespaces and binds port 22 on loopback "
+            "the lab needs root (it creates mount namespaces and binds ports on loopback "
             "addresses): run it as root"
         )
 
@@ -74,14 +74,27 @@ def _port_free(address: str, port: int) -> bool:
     return True
 
 
-def _check_ports(nodes: list[LabNode]) -> None:
+def _choose_ssh_port(nodes: list[LabNode], wanted: int | None) -> int:
+    """Port 22 as on real nodes; when a system sshd holds *:22, 2222 unless told otherwise."""
+    candidates = [wanted] if wanted is not None else [SSH_PORT, FALLBACK_SSH_PORT]
+    for port in candidates:
+        if all(_port_free(n.address, port) for n in nodes):
+            return port
+    taken = candidates[-1]
+    raise LabError(
+        f"port {taken} is already in use on the lab addresses ({nodes[0].address} ...): "
+        "is another lab running? pass --base-address or --ssh-port to move the lab"
+    )
+
+
+def _check_ports(nodes: list[LabNode], ports: tuple[int, ...]) -> None:
     for node in nodes:
-        for port in LAB_PORTS:
+        for port in ports:
             if not _port_free(node.address, port):
                 raise LabError(
-                    f"{node.name}: {node.address}:{port} is already in use (is a system sshd "
-                    "listening on all addresses, or another lab running?); stop it or pass "
-                    "--base-address to move the lab"
+                    f"{node.name}: {node.address}:{port} is already in use (another lab, or a "
+                    "service listening on all addresses?); stop it or pass --base-address "
+                    "to move the lab"
                 )
 
 
@@ -91,7 +104,10 @@ class Lab:
 
     # --- up ---------------------------------------------------------------------------
 
-    def up(self, nodes: int, entries: int, base_address: str, inventory: Path) -> str:
+    def up(
+        self, nodes: int, entries: int, base_address: str, inventory: Path,
+        ssh_port: int | None = None,
+    ) -> str:
         require_root()
         if not 1 <= nodes <= MAX_NODES:
             raise LabError(f"--nodes must be between 1 and {MAX_NODES}")
@@ -113,13 +129,15 @@ class Lab:
         except ValueError as exc:
             raise LabError(str(exc)) from exc
         lab_nodes = [self.layout.node(i, base_address) for i in range(nodes)]
-        _check_ports(lab_nodes)
+        port = _choose_ssh_port(lab_nodes, ssh_port)
+        _check_ports(lab_nodes, (directory.LDAPS_PORT,))
         inventory = inventory.resolve()
-        state = LabState(base_address, entries, str(inventory), [n.name for n in lab_nodes], addresses)
+        state = LabState(base_address, entries, str(inventory), port,
+                         [n.name for n in lab_nodes], addresses)
         state.save(self.layout.state_file)
         started = time.monotonic()
         try:
-            self._create(lab_nodes, entries, inventory)
+            self._create(lab_nodes, entries, inventory, port)
         except BaseException:
             self._teardown(state)
             raise
@@ -128,10 +146,11 @@ class Lab:
         took = time.monotonic() - started
         return (
             f"lab up: {nodes} nodes ({', '.join(f'{n.name} {n.address}' for n in lab_nodes)}), "
-            f"{entries} entries on {lab_nodes[0].name}, in {took:.1f} s; inventory: {inventory}"
+            f"{entries} entries on {lab_nodes[0].name}, sshd on port {port}, in {took:.1f} s; "
+            f"inventory: {inventory}"
         )
 
-    def _create(self, nodes: list[LabNode], entries: int, inventory: Path) -> None:
+    def _create(self, nodes: list[LabNode], entries: int, inventory: Path, port: int) -> None:
         layout = self.layout
         for point in host_mountpoints():
             point.mkdir(parents=True, exist_ok=True)
@@ -162,8 +181,9 @@ class Lab:
             _write_text(node.root / "etc/init.d/solserver", directory.solserver_script(), 0o755)
             _write_text(node.root / "etc/default/solserver",
                         directory.solserver_defaults(node.address), 0o644)
-            host_key = write_sshd_files(node, client.public_line)
-            return f"{node.address} {host_key.public_line.rsplit(' ', 1)[0]}\n"
+            host_key = write_sshd_files(node, client.public_line, port)
+            pattern = node.address if port == 22 else f"[{node.address}]:{port}"
+            return f"{pattern} {host_key.public_line.rsplit(' ', 1)[0]}\n"
 
         with ThreadPoolExecutor(max_workers=min(4, len(nodes))) as pool:
             known = list(pool.map(prepare, nodes))
@@ -176,9 +196,9 @@ class Lab:
         for node in nodes:
             self._start_services(node)
         for node in nodes:
-            self._wait_ready(node)
+            self._wait_ready(node, port)
         shutil.rmtree(work, ignore_errors=True)
-        write_inventory(inventory, layout, nodes)
+        write_inventory(inventory, layout, nodes, port)
 
     def _make_ns_dir(self) -> None:
         ns_dir = self.layout.ns_dir
@@ -215,7 +235,7 @@ class Lab:
         run(self._in_container(node, ["/etc/init.d/solserver", "start"]), timeout=60)
         run(in_namespace(ns_file, sshd_command(node)), timeout=30)
 
-    def _wait_ready(self, node: LabNode) -> None:
+    def _wait_ready(self, node: LabNode, ssh_port: int) -> None:
         deadline = time.monotonic() + READY_TIMEOUT
         search = self._in_container(
             node,
@@ -226,7 +246,7 @@ class Lab:
         while time.monotonic() < deadline:
             try:
                 run(search, timeout=10)
-                with socket.create_connection((node.address, 22), timeout=2) as sock:
+                with socket.create_connection((node.address, ssh_port), timeout=2) as sock:
                     if sock.recv(4).startswith(b"SSH-"):
                         return
             except (LabError, OSError) as exc:

@@ -6,7 +6,7 @@ from .keys import SSHKeyPair, ssh_keypair
 from .layout import LabNode
 
 
-def write_sshd_files(node: LabNode, client_public_line: str) -> SSHKeyPair:
+def write_sshd_files(node: LabNode, client_public_line: str, port: int) -> SSHKeyPair:
     node.ssh_dir.mkdir(parents=True, exist_ok=True)
     node.ssh_dir.chmod(0o700)
     host_key = ssh_keypair(f"root@{node.name}")
@@ -17,13 +17,13 @@ def write_sshd_files(node: LabNode, client_public_line: str) -> SSHKeyPair:
     authorized = node.ssh_dir / "authorized_keys"
     authorized.write_text(client_public_line + "\n")
     authorized.chmod(0o600)
-    (node.ssh_dir / "sshd_config").write_text(sshd_config(node))
+    (node.ssh_dir / "sshd_config").write_text(sshd_config(node, port))
     return host_key
 
 
-def sshd_config(node: LabNode) -> str:
+def sshd_config(node: LabNode, port: int) -> str:
     return f"""# sshd of lab node {node.name}
-ListenAddress {node.address}:22
+ListenAddress {node.address}:{port}
 HostKey {node.ssh_dir}/ssh_host_ed25519_key
 PidFile {node.sshd_pid_file}
 AuthorizedKeysFile {node.ssh_dir}/authorized_keys

@@ -14,6 +14,7 @@ class LabState:
     base_address: str
     entries: int
     inventory: str
+    ssh_port: int = 22
     nodes: list[str] = field(default_factory=list)
     addresses: list[str] = field(default_factory=list)
     complete: bool = False
