@@ -175,3 +175,36 @@ def test_parallel_commands_across_nodes(lab: RunningLab) -> None:
     assert outs == ["done\n"] * 3
     # Three one-second commands in parallel, not in series.
     assert elapsed < 2.5
+
+
+def test_port_forward_reaches_a_service_as_the_node_sees_it(lab: RunningLab) -> None:
+    async def go() -> bytes:
+        async with ClusterConnection(lab.inventory) as cluster:
+            # node2's own sshd, reached through node1: what node1 sees at that address.
+            async with cluster.handle("node1").host.forward_port("127.0.1.12", 22) as (host, port):
+                reader, writer = await asyncio.open_connection(host, port)
+                banner = await asyncio.wait_for(reader.readline(), 5)
+                writer.close()
+                return banner
+
+    assert asyncio.run(go()).startswith(b"SSH-2.0-OpenSSH")
+
+
+def test_local_transport_runs_on_this_machine(lab: RunningLab, tmp_path: Path) -> None:
+    import yaml
+
+    data = yaml.safe_load(lab.inventory_path.read_text())
+    data["nodes"].append({"name": "here", "address": "127.0.0.1", "connection": "local",
+                          "container_root": "/"})
+    path = tmp_path / "cluster.yaml"
+    path.write_text(yaml.safe_dump(data))
+    inventory = load_inventory(path)
+
+    async def go() -> str:
+        async with ClusterConnection(inventory) as cluster:
+            handle = cluster.handle("here")
+            assert handle.container is handle.host
+            await handle.host.write_file(str(tmp_path / "local.txt"), "local\n", mode=0o600)
+            return (await handle.host.run(["cat", str(tmp_path / "local.txt")])).out
+
+    assert asyncio.run(go()) == "local\n"
