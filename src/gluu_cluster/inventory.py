@@ -82,6 +82,21 @@ DN = Annotated[str, AfterValidator(_dn)]
 Port = Annotated[int, Field(ge=1, le=65535)]
 
 
+def _unique_by(attribute: str, what: str) -> AfterValidator:
+    """A list validator: no two items share ``attribute``."""
+
+    def check(items: list[Any]) -> list[Any]:
+        seen: set[str] = set()
+        for item in items:
+            value = getattr(item, attribute)
+            if value in seen:
+                raise ValueError(f"duplicate {what} '{value}'")
+            seen.add(value)
+        return items
+
+    return AfterValidator(check)
+
+
 class _Model(BaseModel):
     # Unknown keys are errors: a typo must not silently fall back to a default.
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -193,13 +208,9 @@ class SyncGroup(_Model):
 
 class FileSync(_Model):
     port: Port = 30865
-    groups: list[SyncGroup] = Field(default_factory=list)
-
-    @field_validator("groups")
-    @classmethod
-    def _unique_names(cls, groups: list[SyncGroup]) -> list[SyncGroup]:
-        _require_unique([g.name for g in groups], "group name")
-        return groups
+    groups: Annotated[list[SyncGroup], _unique_by("name", "group name")] = Field(
+        default_factory=list
+    )
 
 
 # --- certificates -------------------------------------------------------------------
@@ -229,13 +240,9 @@ class CertificateSet(_Model):
 
 
 class Certificates(_Model):
-    sets: list[CertificateSet] = Field(default_factory=list)
-
-    @field_validator("sets")
-    @classmethod
-    def _unique_names(cls, sets: list[CertificateSet]) -> list[CertificateSet]:
-        _require_unique([s.name for s in sets], "certificate set name")
-        return sets
+    sets: Annotated[list[CertificateSet], _unique_by("name", "certificate set name")] = Field(
+        default_factory=list
+    )
 
 
 # --- nodes and cluster --------------------------------------------------------------
@@ -255,20 +262,15 @@ class Inventory(_Model):
     primary: str | None = None
     container_root: AbsPath = "/"
     ssh: SSHSettings = Field(default_factory=SSHSettings)
-    nodes: list[Node] = Field(min_length=1, max_length=64)
+    nodes: Annotated[
+        list[Node], _unique_by("name", "node name"), _unique_by("address", "node address")
+    ] = Field(min_length=1, max_length=64)
     ldap: LDAPSettings | None = None
     file_sync: FileSync = Field(default_factory=FileSync)
     certificates: Certificates = Field(default_factory=Certificates)
 
     # Set by the loader, not by the file: where relative paths are resolved from.
     _source_path: Path = PrivateAttr(default=Path("cluster.yaml").resolve())
-
-    @field_validator("nodes")
-    @classmethod
-    def _unique_nodes(cls, nodes: list[Node]) -> list[Node]:
-        _require_unique([n.name for n in nodes], "node name")
-        _require_unique([n.address for n in nodes], "node address")
-        return nodes
 
     @model_validator(mode="after")
     def _references(self) -> Inventory:
@@ -330,12 +332,6 @@ class _KeyError(ValueError):
         super().__init__(message)
 
 
-def _require_unique(values: list[str], what: str) -> None:
-    seen: set[str] = set()
-    for value in values:
-        if value in seen:
-            raise ValueError(f"duplicate {what} '{value}'")
-        seen.add(value)
 
 
 # --- loading ------------------------------------------------------------------------
