@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from .cluster import ClusterConnection
 from .errors import GluuClusterError, StepError, TransportError, UsageError
-from .plan import Change, Outcome, Step, plan_step
+from .plan import Change, Outcome, Step, build_plan, plan_step
 
 # Called with (step title, node, summary) before and after each change.
 Reporter = Callable[[str, Change, str], None]
@@ -34,18 +34,35 @@ async def apply_steps(
     confirm: Callable[[Change], bool] | None = None,
     report: Reporter = _no_report,
 ) -> ApplyResult:
-    """Each step is planned again just before it runs, so it sees what earlier steps did."""
+    """Each step is planned again just before it runs, so it sees what earlier steps did.
+
+    Destructive changes are confirmed from a full plan first, so a refusal leaves every
+    node untouched rather than half-converged.
+    """
+    allowed: set[tuple[str, str]] = set()
+
+    def confirmed(change: Change) -> bool:
+        if (change.node, change.step) in allowed:
+            return True
+        if confirm is None or not confirm(change):
+            raise UsageError(
+                f"{change.node}: step '{change.step}' is destructive ({change.summary}); "
+                "nothing was changed; run again with --yes to allow it"
+            )
+        allowed.add((change.node, change.step))
+        return True
+
+    for change in (await build_plan(steps, cluster)).changes:
+        if change.destructive:
+            confirmed(change)
     result = ApplyResult()
     for step in steps:
         for outcome in await plan_step(step, cluster):
             if not isinstance(outcome, Change):
                 result.unchanged.append(outcome)
                 continue
-            if outcome.destructive and not (confirm and confirm(outcome)):
-                raise UsageError(
-                    f"{outcome.node}: step '{step.name}' is destructive ({outcome.summary}); "
-                    "run again with --yes to allow it"
-                )
+            if outcome.destructive:
+                confirmed(outcome)
             handle = cluster.handle(outcome.node)
             report(step.title, outcome, "start")
             try:

@@ -156,6 +156,8 @@ class LDAPService(_Model):
     systemd_unit: str | None = None
     pid_file: AbsPath | None = None
     start_command: list[str] | None = None
+    # Without one, slapd is stopped with SIGTERM to the PID in pid_file.
+    stop_command: list[str] | None = None
 
     @model_validator(mode="after")
     def _one_way(self) -> LDAPService:
@@ -173,6 +175,23 @@ class LDAPSettings(_Model):
     ldapi_socket: AbsPath = "/run/slapd/ldapi"
     config_dir: AbsPath = "/etc/openldap/slapd.d"
     service: LDAPService | None = None
+    # The user slapd runs as (owner of its TLS key and data); None keeps root.
+    run_as: str | None = None
+    # LMDB map size: slapd's default of 10 MiB is far too small for a Gluu directory.
+    map_size: int = Field(4 * 1024**3, ge=64 * 1024**2)
+    # Replication across these nodes; the replicator account lives under the first suffix.
+    replicator_dn: DN | None = None
+    # Delta-syncrepl (accesslog) is the default: plain syncrepl can lose a concurrent
+    # change to another attribute of the same entry.
+    delta_syncrepl: bool = True
+
+    @property
+    def suffix(self) -> str:
+        return self.suffixes[0]
+
+    @property
+    def replicator(self) -> str:
+        return self.replicator_dn or f"cn=replicator,{self.suffix}"
 
 
 # --- file sync ----------------------------------------------------------------------
@@ -248,6 +267,11 @@ class Certificates(_Model):
 # --- nodes and cluster --------------------------------------------------------------
 
 
+class PKISettings(_Model):
+    # Where the cluster CA lives (key 0600), relative to the inventory file.
+    directory: str = "pki"
+
+
 class Node(_Model):
     name: NodeName
     address: Address
@@ -268,6 +292,7 @@ class Inventory(_Model):
     ldap: LDAPSettings | None = None
     file_sync: FileSync = Field(default_factory=FileSync)
     certificates: Certificates = Field(default_factory=Certificates)
+    pki: PKISettings = Field(default_factory=PKISettings)
 
     # Set by the loader, not by the file: where relative paths are resolved from.
     _source_path: Path = PrivateAttr(default=Path("cluster.yaml").resolve())

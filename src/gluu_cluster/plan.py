@@ -52,6 +52,9 @@ class Step(abc.ABC):
     name: ClassVar[str]
     title: ClassVar[str]
 
+    async def prepare(self, cluster: ClusterConnection) -> None:  # noqa: B027 - optional hook
+        """Read cluster-wide facts once before the per-node planning (e.g. all server IDs)."""
+
     @abc.abstractmethod
     async def plan_node(self, handle: NodeHandle, cluster: ClusterConnection) -> Outcome:
         """Read facts and say what would change on this node; never change anything."""
@@ -111,6 +114,8 @@ def _outcome_dict(outcome: Outcome) -> dict[str, Any]:
 
 
 async def plan_step(step: Step, cluster: ClusterConnection) -> list[Outcome]:
+    await step.prepare(cluster)
+
     async def one(handle: NodeHandle) -> Outcome:
         return await step.plan_node(handle, cluster)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,18 +49,27 @@ class RunningLab:
     entries: int
 
 
-@pytest.fixture(scope="session")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningLab]:
+@contextmanager
+def running_lab(tmp_path_factory: pytest.TempPathFactory, base: str, nodes: int = 3,
+                entries: int = 500) -> Iterator[RunningLab]:
+    """A lab of its own for a test module: lab up, yield, lab down (checked)."""
     reason = _missing()
     if reason:
         pytest.fail(reason)
     lab_dir = tmp_path_factory.mktemp("lab") / "gluu-lab"
-    up = run_cli(["lab", "up", "--nodes", "3", "--entries", "500",
-                  "--base-address", LAB_BASE, "--lab-dir", str(lab_dir)])
+    up = run_cli(["lab", "up", "--nodes", str(nodes), "--entries", str(entries),
+                  "--base-address", base, "--lab-dir", str(lab_dir)])
     assert up.returncode == 0, up.stderr + up.stdout
     inventory_path = lab_dir / "cluster.yaml"
     try:
-        yield RunningLab(lab_dir, inventory_path, load_inventory(inventory_path), 3, 500)
+        yield RunningLab(lab_dir, inventory_path, load_inventory(inventory_path), nodes, entries)
     finally:
         down = run_cli(["lab", "down", "--lab-dir", str(lab_dir)])
         assert down.returncode == 0, down.stderr + down.stdout
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningLab]:
+    """A lab nothing is applied to: for the lab's own shape and the transport."""
+    with running_lab(tmp_path_factory, LAB_BASE) as running:
+        yield running

@@ -7,15 +7,24 @@ import os
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 import yaml
 
 from gluu_cluster.cluster import ClusterConnection
 from gluu_cluster.facts.hosts import BEGIN
 from tests.helpers import run_cli
 
-from .conftest import RunningLab
+from .conftest import RunningLab, running_lab
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningLab]:
+    """This module applies to its lab, so it has one of its own."""
+    with running_lab(tmp_path_factory, "127.0.3.11", entries=300) as running:
+        yield running
 
 
 def reset_hosts(lab: RunningLab, node: str) -> bytes:
@@ -44,14 +53,20 @@ def test_apply_twice_second_run_is_a_no_op(lab: RunningLab) -> None:
     plan = run_cli(["plan", "-i", str(lab.inventory_path), "--format", "json"])
     assert plan.returncode == 0, plan.stderr
     assert '"action": "change"' in plan.stdout
-    first = run_cli(["apply", "-i", str(lab.inventory_path)])
+    refused = run_cli(["apply", "-i", str(lab.inventory_path)])
+    assert refused.returncode == 2, refused.stderr
+    assert "is destructive" in refused.stderr and "nothing was changed" in refused.stderr
+    assert BEGIN.encode() not in read_hosts(lab, "node2")
+    first = run_cli(["apply", "-i", str(lab.inventory_path), "--yes"])
     assert first.returncode == 0, first.stderr
     assert "applied" in first.stdout
+    assert "LDAP in sync on all 3 nodes" in first.stdout
     assert BEGIN.encode() in read_hosts(lab, "node2")
-    second = run_cli(["apply", "-i", str(lab.inventory_path)])
+    second = run_cli(["apply", "-i", str(lab.inventory_path), "--yes"])
     assert second.returncode == 0, second.stderr
     assert "nothing to do" in second.stdout
     again = run_cli(["apply", "-i", str(lab.inventory_path), "--format", "json"])
+    assert again.returncode == 0, again.stderr
     assert '"changed": 0' in again.stdout
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import click
 from rich.table import Table
 
@@ -9,8 +12,14 @@ from ..apply import ApplyResult, apply_steps
 from ..cluster import ClusterConnection
 from ..plan import Change, Plan, build_plan
 from ..steps import default_steps
+from ..steps.ldap_replicas import wait_in_sync
 from .common import ACCEPT_NEW_OPTION, INVENTORY_OPTION, load, run_async
 from .output import FORMAT_OPTION, console, err_console, is_tty, print_json
+
+
+@contextlib.contextmanager
+def _nothing() -> Iterator[None]:
+    yield
 
 
 def render_plan(plan: Plan) -> Table:
@@ -86,14 +95,20 @@ def apply(inventory_path: str, accept_new_host_keys: bool, yes: bool, output_for
         else:
             err_console.print(f"[bold]{change.node}[/bold] {title}: [red]failed[/red]")
 
-    async def go() -> ApplyResult:
+    async def go() -> tuple[ApplyResult, str]:
         async with ClusterConnection(inventory, accept_new_host_keys=accept_new_host_keys) as c:
-            if pretty:
-                with console.status("applying ...", spinner="dots"):
-                    return await apply_steps(default_steps(), c, confirm=_confirm(yes), report=report)  # type: ignore[arg-type]
-            return await apply_steps(default_steps(), c, confirm=_confirm(yes), report=report)  # type: ignore[arg-type]
+            with console.status("applying ...", spinner="dots") if pretty else _nothing():
+                result = await apply_steps(default_steps(), c, confirm=_confirm(yes),  # type: ignore[arg-type]
+                                           report=report)
+            verified = ""
+            if inventory.ldap is not None and len(inventory.nodes) > 1:
+                with console.status("waiting for LDAP to converge ...") if pretty else _nothing():
+                    state = await wait_in_sync(c, inventory.ldap)
+                entries = next(iter(state.values()))[0]
+                verified = f"LDAP in sync on all {len(state)} nodes ({entries} entries)"
+            return result, verified
 
-    result = run_async(go())
+    result, verified = run_async(go())
     if not pretty:
         print_json({
             "cluster": inventory.cluster,
@@ -104,3 +119,5 @@ def apply(inventory_path: str, accept_new_host_keys: bool, yes: bool, output_for
         console.print("nothing to do: the cluster already matches the inventory")
     else:
         console.print(f"applied {len(result.applied)} change(s)")
+    if pretty and verified:
+        console.print(verified)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import os
 from collections.abc import Iterator
+
+from ..ldap.passwords import ssha
 
 SUFFIX = "o=gluu"
 ADMIN_DN = "cn=directory manager,o=gluu"
@@ -18,12 +19,6 @@ ROOT_PEER = "gidNumber=0+uidNumber=0,cn=peercred,cn=external,cn=auth"
 MAP_SIZE = 2 * 1024**3  # room for the seed's 36,000 entries and many more
 
 _GLUU_OID = "1.3.6.1.4.1.48710.1"  # Gluu's arc; a reduced lab schema, not Gluu's full one
-
-
-def ssha(password: str) -> str:
-    salt = os.urandom(8)
-    digest = hashlib.sha1(password.encode("utf-8") + salt).digest()
-    return "{SSHA}" + base64.b64encode(digest + salt).decode()
 
 
 def ldapi_url() -> str:

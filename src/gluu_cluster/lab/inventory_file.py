@@ -25,17 +25,20 @@ def inventory_data(layout: LabLayout, nodes: list[LabNode], ssh_port: int) -> di
             "connect_timeout": 10,
             "command_timeout": 120,
         },
+        "pki": {"directory": str(layout.dir / "pki")},
         "nodes": [{"name": n.name, "address": n.address} for n in nodes],
         "ldap": {
             "suffixes": [SUFFIX],
             "admin_dn": ADMIN_DN,
             "admin_password": {"file": str(layout.secret("ldap-admin-password"))},
+            "replication_password": {"file": str(layout.secret("ldap-replication-password"))},
             "port": LDAPS_PORT,
             "ldapi_socket": LDAPI_SOCKET,
             "config_dir": CONFIG_DIR,
             "service": {
                 "pid_file": PID_FILE,
                 "start_command": ["/etc/init.d/solserver", "start"],
+                "stop_command": ["/etc/init.d/solserver", "stop"],
             },
         },
         "file_sync": {

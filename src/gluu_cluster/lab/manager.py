@@ -162,6 +162,7 @@ class Lab:
             org_inum="@!" + pysecrets.token_hex(8).upper(),
         )
         write_secret_file(layout.secret("ldap-admin-password"), install.ldap_password)
+        write_secret_file(layout.secret("ldap-replication-password"), pysecrets.token_urlsafe(18))
         # Debian's Java cacerts ships with the well-known default password.
         write_secret_file(layout.secret("truststore-password"), "changeit")
         client = ssh_keypair("gluu-cluster-lab")

@@ -5,9 +5,24 @@ from __future__ import annotations
 from ..plan import Step
 from .hosts import HostsFileStep
 from .ldap_access import LDAPAdminAccessStep
+from .ldap_common import LDAPRun
+from .ldap_general import LDAPGeneralStep
+from .ldap_provider import LDAPProviderStep
+from .ldap_replicas import LDAPConsumersStep, LDAPInitStep
+from .ldap_tls import LDAPTLSStep
 
 
 def default_steps() -> list[Step]:
-    """Checks and node preparation first; later capabilities (LDAP replication, file
-    sync, certificates) append their steps here."""
-    return [LDAPAdminAccessStep(), HostsFileStep()]
+    """Checks and node preparation, then LDAP replication: TLS from the cluster CA,
+    general config, providers, initialised replicas, consumers. File sync and
+    certificate sets append their steps here."""
+    run = LDAPRun()
+    return [
+        LDAPAdminAccessStep(),
+        HostsFileStep(),
+        LDAPTLSStep(run),
+        LDAPGeneralStep(),
+        LDAPProviderStep(run),
+        LDAPInitStep(run),
+        LDAPConsumersStep(run),
+    ]

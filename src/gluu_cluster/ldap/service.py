@@ -1,0 +1,73 @@
+"""Stop and start a node's slapd: a systemd unit, or a PID file and a start command."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from ..cluster import NodeHandle
+from ..errors import NodeCheckError
+from ..inventory import LDAPSettings
+from .directory import LDAPCommandError, NodeDirectory
+
+_STOP_BY_PID = r"""
+pidfile=$1
+[ -f "$pidfile" ] || exit 0
+pid=$(cat "$pidfile")
+kill -0 "$pid" 2>/dev/null || { rm -f "$pidfile"; exit 0; }
+kill "$pid"
+i=0
+while kill -0 "$pid" 2>/dev/null; do
+  i=$((i+1)); [ $i -gt 600 ] && { echo "slapd (pid $pid) did not stop in 60 s" >&2; exit 1; }
+  sleep 0.1
+done
+rm -f "$pidfile"
+"""
+
+
+def _service(settings: LDAPSettings, node: str) -> None:
+    if settings.service is None:
+        raise NodeCheckError(
+            node, "the inventory does not say how slapd is started (ldap.service): set "
+            "'systemd_unit', or 'pid_file' and 'start_command'"
+        )
+
+
+async def stop_slapd(handle: NodeHandle, settings: LDAPSettings) -> None:
+    _service(settings, handle.name)
+    service = settings.service
+    assert service is not None
+    if service.systemd_unit:
+        await handle.host.run(["systemctl", "stop", service.systemd_unit], timeout=120)
+    elif service.stop_command:
+        await handle.container.run(service.stop_command, timeout=120)
+    else:
+        assert service.pid_file is not None
+        await handle.container.run(["sh", "-c", _STOP_BY_PID, "stop-slapd", service.pid_file],
+                                   timeout=90)
+
+
+async def start_slapd(handle: NodeHandle, settings: LDAPSettings, timeout: float = 60) -> None:
+    _service(settings, handle.name)
+    service = settings.service
+    assert service is not None
+    if service.systemd_unit:
+        await handle.host.run(["systemctl", "start", service.systemd_unit], timeout=120)
+    else:
+        assert service.start_command
+        await handle.container.run(service.start_command, timeout=120)
+    await wait_ready(handle, settings, timeout)
+
+
+async def wait_ready(handle: NodeHandle, settings: LDAPSettings, timeout: float = 60) -> None:
+    directory = NodeDirectory(handle.container, settings.ldapi_socket)
+    deadline = time.monotonic() + timeout
+    last = ""
+    while time.monotonic() < deadline:
+        try:
+            await directory.search("", "base", attrs=["1.1"], timeout=10)
+            return
+        except LDAPCommandError as exc:
+            last = exc.detail
+        await asyncio.sleep(0.2)
+    raise NodeCheckError(handle.name, f"slapd did not answer within {timeout:g} s after start: {last}")

@@ -1,0 +1,1 @@
+"""Cluster CA, node certificates, Gluu certificate sets, Java truststores."""

@@ -1,0 +1,72 @@
+"""What the LDAP steps share within one run: settings, secrets, the CA, facts of every node."""
+
+from __future__ import annotations
+
+import asyncio
+
+from ..cluster import ClusterConnection, NodeHandle
+from ..errors import NodeCheckError
+from ..inventory import Inventory, LDAPSettings
+from ..ldap.desired import check_credential
+from ..ldap.directory import NodeDirectory
+from ..ldap.facts import LDAPFacts, read_facts
+from ..pki.ca import ClusterCA
+from ..secrets import Secret
+
+
+class LDAPRun:
+    """Created once per plan or apply and handed to every LDAP step."""
+
+    def __init__(self) -> None:
+        self._replication: Secret | None = None
+        self._ca: ClusterCA | None = None
+
+    @staticmethod
+    def settings(inventory: Inventory) -> LDAPSettings | None:
+        return inventory.ldap
+
+    def replication_password(self, inventory: Inventory) -> str:
+        ldap = inventory.ldap
+        assert ldap is not None
+        if ldap.replication_password is None:
+            raise NodeCheckError(
+                inventory.primary_node.name,
+                "ldap.replication_password is not set in the inventory: add a secret reference "
+                "for the replicator account ({file: ...} or {env: ...})",
+            )
+        if self._replication is None:
+            self._replication = ldap.replication_password.resolve(inventory.base_dir)
+            try:
+                check_credential(self._replication.reveal())
+            except ValueError as exc:
+                raise NodeCheckError(inventory.primary_node.name, str(exc)) from None
+        return self._replication.reveal()
+
+    def ca(self, inventory: Inventory, create: bool) -> ClusterCA | None:
+        if self._ca is None:
+            directory = inventory.local_path(inventory.pki.directory)
+            if create:
+                self._ca = ClusterCA.load_or_create(directory, inventory.cluster)
+            elif (directory / "cluster-ca.key").exists():
+                self._ca = ClusterCA.load(directory)
+        return self._ca
+
+
+def directory_of(handle: NodeHandle, settings: LDAPSettings) -> NodeDirectory:
+    return NodeDirectory(handle.container, settings.ldapi_socket)
+
+
+async def node_facts(handle: NodeHandle, settings: LDAPSettings) -> LDAPFacts:
+    return await read_facts(directory_of(handle, settings), settings.suffix, settings.replicator)
+
+
+async def all_facts(cluster: ClusterConnection, settings: LDAPSettings) -> dict[str, LDAPFacts]:
+    results = await asyncio.gather(*(node_facts(h, settings) for h in cluster.nodes))
+    return {h.name: f for h, f in zip(cluster.nodes, results, strict=True)}
+
+
+def main_db_or_fail(facts: LDAPFacts, suffix: str):  # type: ignore[no-untyped-def]
+    db = facts.database(suffix)
+    if db is None:
+        raise NodeCheckError(facts.node, f"slapd has no database for suffix '{suffix}'")
+    return db

@@ -1,0 +1,81 @@
+"""General config (the ldapGeneralConfigInstall.py equivalent) for replication."""
+
+from __future__ import annotations
+
+from ..cluster import ClusterConnection, NodeHandle
+from ..inventory import LDAPSettings
+from ..ldap.desired import (
+    REQUIRED_INDEXES,
+    ROOT_PEER,
+    module_name,
+    parse_indexes,
+    replicator_acl,
+    replicator_limit,
+)
+from ..ldap.facts import LDAPFacts
+from ..ldap.ldif_ops import Modify, add_entry, join
+from ..plan import Change, NoOp, Outcome, Step
+from .ldap_common import directory_of, main_db_or_fail, node_facts
+
+
+def general_changes(facts: LDAPFacts, settings: LDAPSettings) -> tuple[list[str], str]:
+    """(what is missing, the LDIF that adds it); pure, for unit tests."""
+    db = main_db_or_fail(facts, settings.suffix)
+    notes: list[str] = []
+    records: list[str] = []
+    wanted_modules = ["syncprov"] + (["accesslog"] if settings.delta_syncrepl else [])
+    have = {module_name(m) for m in facts.modules}
+    missing_modules = [m for m in wanted_modules if m not in have]
+    if missing_modules:
+        notes.append(f"load modules {', '.join(missing_modules)}")
+        if facts.module_list_dn:
+            records.append(Modify(facts.module_list_dn).add("olcModuleLoad", *missing_modules).ldif())
+        else:
+            records.append(add_entry("cn=module,cn=config", {
+                "objectClass": ["olcModuleList"], "cn": ["module"],
+                "olcModuleLoad": missing_modules}))
+    modify = Modify(db.dn)
+    indexes = parse_indexes(db.values("olcDbIndex"))
+    missing_idx = [f"{a} {k}" for a, k in REQUIRED_INDEXES if (a, k) not in indexes]
+    if missing_idx:
+        notes.append(f"index {', '.join(missing_idx)}")
+        modify.add("olcDbIndex", *[i.replace("entrycsn", "entryCSN").replace("entryuuid", "entryUUID")
+                                   for i in missing_idx])
+    if replicator_limit(settings) not in db.values("olcLimits"):
+        notes.append(f"no size/time limits for {settings.replicator}")
+        modify.add("olcLimits", "{0}" + replicator_limit(settings))
+    if replicator_acl(settings) not in db.values("olcAccess"):
+        notes.append(f"read access for {settings.replicator}")
+        modify.add("olcAccess", "{0}" + replicator_acl(settings))
+    current_size = int(db.attrs.first("olcDbMaxSize", "0") or 0)
+    if current_size < settings.map_size:
+        notes.append(f"map size {current_size or 'default (10 MiB)'} -> {settings.map_size}")
+        modify.replace("olcDbMaxSize", str(settings.map_size))
+    if modify:
+        records.append(modify.ldif())
+    if facts.monitor is None:
+        notes.append("enable cn=monitor for replication status")
+        records.append(add_entry("olcDatabase=monitor,cn=config", {
+            "objectClass": ["olcDatabaseConfig"], "olcDatabase": ["monitor"],
+            "olcAccess": [f"to * by dn.exact={ROOT_PEER} read by * none"]}))
+    return notes, join(*records)
+
+
+class LDAPGeneralStep(Step):
+    name = "ldap-general"
+    title = "LDAP general config"
+
+    async def plan_node(self, handle: NodeHandle, cluster: ClusterConnection) -> Outcome:
+        settings = cluster.inventory.ldap
+        if settings is None:
+            return NoOp(handle.name, self.name, "no 'ldap' section in the inventory")
+        notes, ldif_text = general_changes(await node_facts(handle, settings), settings)
+        if not notes:
+            return NoOp(handle.name, self.name,
+                        "modules, indexes, limits, access and map size are ready for replication")
+        return Change(handle.name, self.name, "prepare slapd for replication", tuple(notes),
+                      payload=(settings, ldif_text))
+
+    async def apply_change(self, handle: NodeHandle, change: Change) -> None:
+        settings, ldif_text = change.payload
+        await directory_of(handle, settings).modify(ldif_text, add=True)

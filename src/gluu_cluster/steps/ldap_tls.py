@@ -1,0 +1,77 @@
+"""TLS for replication: every node gets a certificate from the cluster CA, slapd uses it."""
+
+from __future__ import annotations
+
+from ..cluster import ClusterConnection, NodeHandle
+from ..ldap.desired import CA_FILE, CERT_FILE, KEY_FILE, NODE_TLS_DIR
+from ..ldap.ldif_ops import Modify
+from ..plan import Change, NoOp, Outcome, Step
+from .ldap_common import LDAPRun, directory_of, node_facts
+
+TLS_ATTRS = {
+    "olcTLSCACertificateFile": CA_FILE,
+    "olcTLSCertificateFile": CERT_FILE,
+    "olcTLSCertificateKeyFile": KEY_FILE,
+    # TLS 1.2 or newer.
+    "olcTLSProtocolMin": "3.3",
+}
+
+
+class LDAPTLSStep(Step):
+    name = "ldap-tls"
+    title = "replication TLS (cluster CA)"
+
+    def __init__(self, run: LDAPRun) -> None:
+        self.run = run
+
+    async def plan_node(self, handle: NodeHandle, cluster: ClusterConnection) -> Outcome:
+        inventory = cluster.inventory
+        settings = inventory.ldap
+        if settings is None:
+            return NoOp(handle.name, self.name, "no 'ldap' section in the inventory")
+        ca = self.run.ca(inventory, create=False)
+        container = handle.container
+        reasons: list[str] = []
+        if ca is None:
+            reasons.append("create the cluster CA and issue a node certificate")
+        else:
+            node_ca = await container.read_file(CA_FILE)
+            if node_ca != ca.cert_pem:
+                reasons.append(f"install the cluster CA certificate as {CA_FILE}")
+            why = ca.check_node_cert(await container.read_file(CERT_FILE), handle.name,
+                                     handle.node.address)
+            key = await container.run(["stat", "-c", "%a", KEY_FILE], check=False)
+            if why is not None:
+                reasons.append(f"issue a node certificate ({why})")
+            elif not key.ok or key.out.strip() not in ("600", "400"):
+                reasons.append(f"issue a node certificate ({KEY_FILE} missing or not 0600)")
+        facts = await node_facts(handle, settings)
+        wrong = {k: v for k, v in TLS_ATTRS.items() if facts.tls.get(k) != v}
+        if wrong:
+            reasons.append("point slapd at them: " + ", ".join(sorted(wrong)))
+        if not reasons:
+            return NoOp(handle.name, self.name, "slapd uses a valid certificate from the cluster CA")
+        reissue = any(r.startswith(("issue", "create")) for r in reasons)
+        return Change(handle.name, self.name, "set up TLS from the cluster CA", tuple(reasons),
+                      payload=reissue)
+
+    async def apply_change(self, handle: NodeHandle, change: Change) -> None:
+        inventory_ca = self.run.ca(self._inventory, create=True)
+        assert inventory_ca is not None
+        settings = self._inventory.ldap
+        assert settings is not None
+        container = handle.container
+        owner = settings.run_as or ""
+        await container.run(["mkdir", "-p", NODE_TLS_DIR])
+        await container.write_file(CA_FILE, inventory_ca.cert_pem, mode=0o644)
+        if change.payload:
+            issued = inventory_ca.issue(handle.name, handle.node.address)
+            await container.write_file(KEY_FILE, issued.key_pem, mode=0o600, owner=owner or None)
+            await container.write_file(CERT_FILE, issued.cert_pem, mode=0o644)
+        modify = Modify("cn=config")
+        for attr, value in TLS_ATTRS.items():
+            modify.replace(attr, value)
+        await directory_of(handle, settings).modify(modify.ldif())
+
+    async def prepare(self, cluster: ClusterConnection) -> None:
+        self._inventory = cluster.inventory
