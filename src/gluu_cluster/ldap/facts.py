@@ -67,10 +67,17 @@ class LDAPFacts:
 
 
 async def read_facts(directory: NodeDirectory, suffix: str, replicator_dn: str) -> LDAPFacts:
-    config = (await directory.search("cn=config", "base", attrs=["*"]))[0]
-    modules = await directory.search("cn=config", "one", "(objectClass=olcModuleList)", ["*"])
-    dbs = await directory.search("cn=config", "one", "(objectClass=olcDatabaseConfig)", ["*"])
-    overlays = await directory.search("cn=config", "sub", "(objectClass=olcOverlayConfig)", ["*"])
+    # One search for all of cn=config except the (large, unchanging) schema.
+    everything = await directory.search(
+        "cn=config", "sub",
+        "(|(objectClass=olcGlobal)(objectClass=olcModuleList)(objectClass=olcDatabaseConfig)"
+        "(objectClass=olcOverlayConfig))", ["*"])
+
+    def of(kind: str) -> list[Entry]:
+        return [e for e in everything if kind in {c.lower() for c in e.get("objectClass")}]
+
+    config = of("olcglobal")[0]
+    modules, dbs, overlays = of("olcmodulelist"), of("olcdatabaseconfig"), of("olcoverlayconfig")
     databases = []
     for db in dbs:
         kind = re.sub(r"^\{-?\d+\}", "", db.first("olcDatabase"))

@@ -21,7 +21,7 @@ def default_steps() -> list[Step]:
         LDAPAdminAccessStep(),
         HostsFileStep(),
         LDAPTLSStep(run),
-        LDAPGeneralStep(),
+        LDAPGeneralStep(run),
         LDAPProviderStep(run),
         LDAPInitStep(run),
         LDAPConsumersStep(run),

@@ -20,6 +20,20 @@ class LDAPRun:
     def __init__(self) -> None:
         self._replication: Secret | None = None
         self._ca: ClusterCA | None = None
+        # Facts are read once per node and read again only after a step changed the node.
+        self._facts: dict[str, LDAPFacts] = {}
+
+    async def facts(self, handle: NodeHandle, settings: LDAPSettings) -> LDAPFacts:
+        if handle.name not in self._facts:
+            self._facts[handle.name] = await node_facts(handle, settings)
+        return self._facts[handle.name]
+
+    async def all_facts(self, cluster: ClusterConnection, settings: LDAPSettings) -> dict[str, LDAPFacts]:
+        results = await asyncio.gather(*(self.facts(h, settings) for h in cluster.nodes))
+        return {h.name: f for h, f in zip(cluster.nodes, results, strict=True)}
+
+    def changed(self, node: str) -> None:
+        self._facts.pop(node, None)
 
     @staticmethod
     def settings(inventory: Inventory) -> LDAPSettings | None:
@@ -58,11 +72,6 @@ def directory_of(handle: NodeHandle, settings: LDAPSettings) -> NodeDirectory:
 
 async def node_facts(handle: NodeHandle, settings: LDAPSettings) -> LDAPFacts:
     return await read_facts(directory_of(handle, settings), settings.suffix, settings.replicator)
-
-
-async def all_facts(cluster: ClusterConnection, settings: LDAPSettings) -> dict[str, LDAPFacts]:
-    results = await asyncio.gather(*(node_facts(h, settings) for h in cluster.nodes))
-    return {h.name: f for h, f in zip(cluster.nodes, results, strict=True)}
 
 
 def main_db_or_fail(facts: LDAPFacts, suffix: str):  # type: ignore[no-untyped-def]

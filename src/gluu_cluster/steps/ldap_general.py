@@ -15,7 +15,7 @@ from ..ldap.desired import (
 from ..ldap.facts import LDAPFacts
 from ..ldap.ldif_ops import Modify, add_entry, join
 from ..plan import Change, NoOp, Outcome, Step
-from .ldap_common import directory_of, main_db_or_fail, node_facts
+from .ldap_common import LDAPRun, directory_of, main_db_or_fail
 
 
 def general_changes(facts: LDAPFacts, settings: LDAPSettings) -> tuple[list[str], str]:
@@ -65,11 +65,14 @@ class LDAPGeneralStep(Step):
     name = "ldap-general"
     title = "LDAP general config"
 
+    def __init__(self, run: LDAPRun) -> None:
+        self.run = run
+
     async def plan_node(self, handle: NodeHandle, cluster: ClusterConnection) -> Outcome:
         settings = cluster.inventory.ldap
         if settings is None:
             return NoOp(handle.name, self.name, "no 'ldap' section in the inventory")
-        notes, ldif_text = general_changes(await node_facts(handle, settings), settings)
+        notes, ldif_text = general_changes(await self.run.facts(handle, settings), settings)
         if not notes:
             return NoOp(handle.name, self.name,
                         "modules, indexes, limits, access and map size are ready for replication")
@@ -79,3 +82,4 @@ class LDAPGeneralStep(Step):
     async def apply_change(self, handle: NodeHandle, change: Change) -> None:
         settings, ldif_text = change.payload
         await directory_of(handle, settings).modify(ldif_text, add=True)
+        self.run.changed(handle.name)

@@ -18,7 +18,7 @@ from ..ldap.ldif_ops import Modify, add_entry, join
 from ..ldap.passwords import ssha
 from ..plan import Change, NoOp, Outcome, Step
 from ..secrets import Secret
-from .ldap_common import LDAPRun, all_facts, directory_of, main_db_or_fail
+from .ldap_common import LDAPRun, directory_of, main_db_or_fail
 
 
 def accesslog_dir(main_dir: str) -> str:
@@ -87,7 +87,7 @@ class LDAPProviderStep(Step):
         settings = cluster.inventory.ldap
         if settings is None:
             return
-        self._facts = await all_facts(cluster, settings)
+        self._facts = await self.run.all_facts(cluster, settings)
         self._ids = assign_server_ids({n: f.server_id for n, f in self._facts.items()},
                                       [n.name for n in cluster.inventory.nodes])
 
@@ -140,3 +140,4 @@ class LDAPProviderStep(Step):
             await directory.modify(join(*records), add=True)
         if account:
             await directory.modify(account, add=True)
+        self.run.changed(handle.name)

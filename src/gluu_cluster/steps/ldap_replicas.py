@@ -13,7 +13,7 @@ from ..ldap.facts import LDAPFacts
 from ..ldap.initialise import initialise
 from ..ldap.ldif_ops import Modify
 from ..plan import Change, NoOp, Outcome, Step
-from .ldap_common import LDAPRun, all_facts, directory_of, main_db_or_fail
+from .ldap_common import LDAPRun, directory_of, main_db_or_fail
 
 SYNC_DEADLINE = 120.0
 
@@ -27,7 +27,7 @@ class _ClusterFactsStep(Step):
 
     async def prepare(self, cluster: ClusterConnection) -> None:
         if cluster.inventory.ldap is not None:
-            self._facts = await all_facts(cluster, cluster.inventory.ldap)
+            self._facts = await self.run.all_facts(cluster, cluster.inventory.ldap)
 
     def primary_uuid(self, inventory: Inventory) -> str:
         primary = inventory.primary_node.name
@@ -70,6 +70,7 @@ class LDAPInitStep(_ClusterFactsStep):
     async def apply_change(self, handle: NodeHandle, change: Change) -> None:
         source, settings, dirs = change.payload
         await initialise(source, handle, settings, dirs)
+        self.run.changed(handle.name)
 
 
 def desired_syncrepl(inventory: Inventory, node: str, ids: dict[str, int], password: str) -> list[str]:
@@ -131,6 +132,7 @@ class LDAPConsumersStep(_ClusterFactsStep):
         await directory.modify(Modify(settings.replicator).replace(
             "description", f"gluu-cluster replication account (read only); {handle.name} "
             f"joined {stamp}").ldif())
+        self.run.changed(handle.name)
 
 
 SyncState = dict[str, tuple[int, tuple[str, ...]]]

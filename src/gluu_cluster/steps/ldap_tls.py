@@ -6,7 +6,7 @@ from ..cluster import ClusterConnection, NodeHandle
 from ..ldap.desired import CA_FILE, CERT_FILE, KEY_FILE, NODE_TLS_DIR
 from ..ldap.ldif_ops import Modify
 from ..plan import Change, NoOp, Outcome, Step
-from .ldap_common import LDAPRun, directory_of, node_facts
+from .ldap_common import LDAPRun, directory_of
 
 TLS_ATTRS = {
     "olcTLSCACertificateFile": CA_FILE,
@@ -45,7 +45,7 @@ class LDAPTLSStep(Step):
                 reasons.append(f"issue a node certificate ({why})")
             elif not key.ok or key.out.strip() not in ("600", "400"):
                 reasons.append(f"issue a node certificate ({KEY_FILE} missing or not 0600)")
-        facts = await node_facts(handle, settings)
+        facts = await self.run.facts(handle, settings)
         wrong = {k: v for k, v in TLS_ATTRS.items() if facts.tls.get(k) != v}
         if wrong:
             reasons.append("point slapd at them: " + ", ".join(sorted(wrong)))
@@ -72,6 +72,7 @@ class LDAPTLSStep(Step):
         for attr, value in TLS_ATTRS.items():
             modify.replace(attr, value)
         await directory_of(handle, settings).modify(modify.ldif())
+        self.run.changed(handle.name)
 
     async def prepare(self, cluster: ClusterConnection) -> None:
         self._inventory = cluster.inventory
