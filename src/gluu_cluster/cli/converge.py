@@ -104,7 +104,7 @@ def apply(inventory_path: str, accept_new_host_keys: bool, yes: bool, output_for
             if inventory.ldap is not None and len(inventory.nodes) > 1:
                 with console.status("waiting for LDAP to converge ...") if pretty else _nothing():
                     state = await wait_in_sync(c, inventory.ldap)
-                entries = next(iter(state.values()))[0]
+                entries = next(iter(state.values())).entries
                 verified = f"LDAP in sync on all {len(state)} nodes ({entries} entries)"
             return result, verified
 

@@ -13,6 +13,7 @@ from .common import setup_logging
 from .converge import apply, plan
 from .inventory_cmds import validate
 from .lab import lab
+from .ldap import ldap
 from .output import print_error
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
@@ -33,6 +34,7 @@ cli.add_command(validate)
 cli.add_command(plan)
 cli.add_command(apply)
 cli.add_command(lab)
+cli.add_command(ldap)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -51,6 +51,12 @@ def build_root(node: LabNode) -> None:
     for java_conf in glob.glob("/etc/java-*"):
         _copy_etc(Path(java_conf), root / "etc" / Path(java_conf).name)
     (root / "etc/hosts").write_text(f"127.0.0.1\tlocalhost\n{node.address}\t{node.name}\n")
+    # Like a real host, the node's outgoing LDAP connections (syncrepl consumers) leave
+    # from its own address, so a firewall rule on that address partitions it.
+    ldap_conf = root / "etc/ldap/ldap.conf"
+    ldap_conf.parent.mkdir(parents=True, exist_ok=True)
+    with open(ldap_conf, "a", encoding="utf-8") as handle:
+        handle.write(f"\n# lab node {node.name}\nSOCKET_BIND_ADDRESSES {node.address}\n")
     node.hosts_file.write_text(
         "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
         f"{node.address}\t{node.name}\n"

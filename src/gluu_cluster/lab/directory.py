@@ -186,7 +186,12 @@ def solserver_script() -> str:
 # slapd control for a node without systemd; settings in /etc/default/solserver.
 . /etc/default/solserver
 PIDFILE={PID_FILE}
-running() {{ [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }}
+# A killed slapd may linger as a zombie until reaped: that is not running.
+running() {{
+  [ -f "$PIDFILE" ] || return 1
+  pid=$(cat "$PIDFILE")
+  [ -r "/proc/$pid/status" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$pid/status"
+}}
 case "$1" in
   start)
     mkdir -p /run/slapd
@@ -196,8 +201,8 @@ case "$1" in
   stop)
     if running; then
       pid=$(cat "$PIDFILE"); kill "$pid"
-      i=0; while kill -0 "$pid" 2>/dev/null && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done
-      if kill -0 "$pid" 2>/dev/null; then echo "slapd did not stop" >&2; exit 1; fi
+      i=0; while running && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done
+      if running; then echo "slapd did not stop" >&2; exit 1; fi
     fi
     rm -f "$PIDFILE"
     ;;

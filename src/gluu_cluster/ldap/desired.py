@@ -111,4 +111,5 @@ def replicator_acl(settings: LDAPSettings) -> str:
 
 
 def module_name(value: str) -> str:
+    value = re.sub(r"^\{-?\d+\}", "", value)
     return re.sub(r"\.(la|so)$", "", value.rsplit("/", 1)[-1])

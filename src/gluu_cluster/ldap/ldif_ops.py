@@ -8,8 +8,8 @@ from collections.abc import Iterable
 import ldif
 
 
-def _b(values: Iterable[str]) -> list[bytes]:
-    return [v.encode("utf-8") for v in values]
+def _b(values: Iterable[str | bytes]) -> list[bytes]:
+    return [v if isinstance(v, bytes) else v.encode("utf-8") for v in values]
 
 
 class Modify:
@@ -19,15 +19,15 @@ class Modify:
         self.dn = dn
         self.ops: list[tuple[int, str, list[bytes]]] = []
 
-    def add(self, attr: str, *values: str) -> Modify:
+    def add(self, attr: str, *values: str | bytes) -> Modify:
         self.ops.append((0, attr, _b(values)))
         return self
 
-    def delete(self, attr: str, *values: str) -> Modify:
+    def delete(self, attr: str, *values: str | bytes) -> Modify:
         self.ops.append((1, attr, _b(values)))
         return self
 
-    def replace(self, attr: str, *values: str) -> Modify:
+    def replace(self, attr: str, *values: str | bytes) -> Modify:
         self.ops.append((2, attr, _b(values)))
         return self
 

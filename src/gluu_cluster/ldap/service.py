@@ -14,10 +14,11 @@ _STOP_BY_PID = r"""
 pidfile=$1
 [ -f "$pidfile" ] || exit 0
 pid=$(cat "$pidfile")
-kill -0 "$pid" 2>/dev/null || { rm -f "$pidfile"; exit 0; }
+alive() { [ -r "/proc/$pid/status" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$pid/status"; }
+alive || { rm -f "$pidfile"; exit 0; }
 kill "$pid"
 i=0
-while kill -0 "$pid" 2>/dev/null; do
+while alive; do
   i=$((i+1)); [ $i -gt 600 ] && { echo "slapd (pid $pid) did not stop in 60 s" >&2; exit 1; }
   sleep 0.1
 done

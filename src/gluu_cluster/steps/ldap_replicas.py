@@ -8,6 +8,7 @@ import time
 from ..cluster import ClusterConnection, NodeHandle
 from ..errors import NodeCheckError
 from ..inventory import Inventory, LDAPSettings
+from ..ldap.agreement import SyncPoint, behind
 from ..ldap.desired import ACCESSLOG_SUFFIX, assign_server_ids, provider_url, syncrepl_value
 from ..ldap.facts import LDAPFacts
 from ..ldap.initialise import initialise
@@ -135,15 +136,18 @@ class LDAPConsumersStep(_ClusterFactsStep):
         self.run.changed(handle.name)
 
 
-SyncState = dict[str, tuple[int, tuple[str, ...]]]
+SyncState = dict[str, SyncPoint]
 
 
 async def sync_state(cluster: ClusterConnection, settings: LDAPSettings) -> SyncState:
-    async def one(handle: NodeHandle) -> tuple[int, tuple[str, ...]]:
+    async def one(handle: NodeHandle) -> SyncPoint:
         directory = directory_of(handle, settings)
         entry = await directory.entry(settings.suffix, ["contextCSN"])
         csns = tuple(sorted(entry.get("contextCSN"))) if entry else ()
-        return await directory.count(settings.suffix), csns
+        config = await directory.entry("cn=config", ["olcServerID"])
+        ids = [v.split()[0] for v in (config.get("olcServerID") if config else [])]
+        sid = int(ids[0]) if ids and ids[0].isdigit() else None
+        return SyncPoint(await directory.count(settings.suffix), csns, sid)
 
     results = await asyncio.gather(*(one(h) for h in cluster.nodes))
     return {h.name: r for h, r in zip(cluster.nodes, results, strict=True)}
@@ -154,16 +158,14 @@ async def wait_in_sync(cluster: ClusterConnection, settings: LDAPSettings,
     deadline = time.monotonic() + deadline_s
     while True:
         state = await sync_state(cluster, settings)
-        if len(set(state.values())) == 1:
+        lagging = behind(state)
+        if not lagging:
             return state
         if time.monotonic() > deadline:
-            reference = state[cluster.inventory.primary_node.name]
-            behind = [n for n, s in state.items() if s != reference]
             raise NodeCheckError(
-                ", ".join(behind),
-                f"LDAP not in sync with {cluster.inventory.primary_node.name} after "
-                f"{deadline_s:g} s (entries/contextCSN: "
-                + "; ".join(f"{n} {c} {len(csn)} CSNs" for n, (c, csn) in state.items())
-                + "); check 'gluu-cluster ldap status'",
+                ", ".join(lagging),
+                f"LDAP not in sync after {deadline_s:g} s: "
+                + "; ".join(f"{n}: {why}" for n, why in lagging.items())
+                + "; check 'gluu-cluster ldap status'",
             )
         await asyncio.sleep(0.5)

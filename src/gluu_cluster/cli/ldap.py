@@ -1,0 +1,155 @@
+"""``ldap status|init|verify|repair``: replication state, initialising a node, deep check."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+import click
+from rich.table import Table
+
+from ..cluster import ClusterConnection
+from ..errors import UsageError
+from ..inventory import Inventory, LDAPSettings
+from ..ldap.health import LDAPStatus, cluster_status, repair, verify
+from ..ldap.initialise import InitResult, initialise
+from ..steps.ldap_common import LDAPRun, main_db_or_fail
+from ..steps.ldap_replicas import wait_in_sync
+from .common import ACCEPT_NEW_OPTION, INVENTORY_OPTION, load, run_async
+from .output import FORMAT_OPTION, console, is_tty, print_json
+
+
+def _settings(inventory: Inventory) -> LDAPSettings:
+    if inventory.ldap is None:
+        raise UsageError(f"{inventory.source_path.name}: no 'ldap' section in the inventory")
+    return inventory.ldap
+
+
+@click.group()
+def ldap() -> None:
+    """OpenLDAP multi-provider replication: state, initialise, deep check and repair."""
+
+
+@ldap.command()
+@INVENTORY_OPTION
+@ACCEPT_NEW_OPTION
+@FORMAT_OPTION
+def status(inventory_path: str, accept_new_host_keys: bool, output_format: str) -> None:
+    """Server IDs, consumers and their phase, contextCSN, entries; exit 1 unless in sync."""
+    inventory = load(inventory_path)
+    settings = _settings(inventory)
+
+    async def go() -> LDAPStatus:
+        async with ClusterConnection(inventory, accept_new_host_keys=accept_new_host_keys) as c:
+            return await cluster_status(c, settings)
+
+    result = run_async(go())
+    if output_format == "json":
+        print_json({"in_sync": result.in_sync, "nodes": [asdict(n) for n in result.nodes],
+                    "problems": [asdict(p) for p in result.problems]})
+    else:
+        table = Table(title=f"LDAP replication of {settings.suffix}")
+        for column in ("node", "server ID", "entries", "contextCSN", "consumers"):
+            table.add_column(column)
+        for n in result.nodes:
+            consumers = "\n".join(
+                f"{c.rid} {c.provider} {c.phase}{'' if c.connected else ' [red]no connection[/red]'}"
+                for c in n.consumers)
+            table.add_row(n.node, str(n.server_id or "-"), str(n.entries if n.entries is not None else "-"),
+                          "\n".join(n.context_csns), consumers or (n.error or "-"))
+        console.print(table)
+        for p in result.problems:
+            console.print(f"[red]{p.code}[/red] {p.node}: {p.detail}. Fix: {p.fix}")
+        console.print("in sync" if result.in_sync else f"{len(result.problems)} problem(s)")
+    if not result.in_sync:
+        raise SystemExit(1)
+
+
+@ldap.command("init")
+@INVENTORY_OPTION
+@click.option("--from", "source", required=True, help="Node to copy the directory from.")
+@click.option("--to", "target", required=True, help="Node whose directory is replaced.")
+@click.option("--yes", is_flag=True, help="Do not ask: the target's data is replaced.")
+@ACCEPT_NEW_OPTION
+def init(inventory_path: str, source: str, target: str, yes: bool, accept_new_host_keys: bool) -> None:
+    """Replace TARGET's directory with SOURCE's (slapcat/slapadd; old data kept aside)."""
+    inventory = load(inventory_path)
+    settings = _settings(inventory)
+    inventory.node(source), inventory.node(target)
+    if source == target:
+        raise UsageError("--from and --to name the same node")
+    if not yes and not (is_tty() and click.confirm(
+            f"Replace {target}'s {settings.suffix} with {source}'s?")):
+        raise UsageError(f"{target}: initialising replaces its directory; run again with --yes")
+
+    async def go() -> InitResult:
+        async with ClusterConnection(inventory, accept_new_host_keys=accept_new_host_keys) as c:
+            handle = c.handle(target)
+            facts = await LDAPRun().facts(handle, settings)
+            dirs = [main_db_or_fail(facts, settings.suffix).directory]
+            log = facts.database("cn=accesslog")
+            if log is not None:
+                dirs.append(log.directory)
+            result = await initialise(c.handle(source), handle, settings, dirs)
+            if len(c.nodes) > 1:
+                await wait_in_sync(c, settings)
+            return result
+
+    result = run_async(go())
+    console.print(f"{result.target}: initialised from {result.source}: {result.entries} entries "
+                  f"in {result.seconds:.1f} s; previous data kept with suffix {result.backup_suffix}")
+
+
+@ldap.command("verify")
+@INVENTORY_OPTION
+@ACCEPT_NEW_OPTION
+@FORMAT_OPTION
+def verify_cmd(inventory_path: str, accept_new_host_keys: bool, output_format: str) -> None:
+    """Compare every entry (DN, entryCSN, attribute hash) on every node; exit 1 on differences."""
+    inventory = load(inventory_path)
+    settings = _settings(inventory)
+
+    async def go() -> tuple[int, list]:  # type: ignore[type-arg]
+        async with ClusterConnection(inventory, accept_new_host_keys=accept_new_host_keys) as c:
+            count, diffs, _entries = await verify(c, settings)
+            return count, diffs
+
+    count, diffs = run_async(go())
+    if output_format == "json":
+        print_json({"entries": count, "differences": [
+            {"dn": d.dn, "nodes": {n: (asdict(e) if e else None) for n, e in d.by_node.items()}}
+            for d in diffs]})
+    else:
+        for d in diffs:
+            parts = ", ".join(f"{n}: {'missing' if e is None else f'{e.csn} {e.digest}'}"
+                              for n, e in d.by_node.items())
+            console.print(f"differs: {d.dn} ({parts})")
+        console.print(f"{count} entries compared on {len(inventory.nodes)} nodes: "
+                      + ("all identical" if not diffs else f"{len(diffs)} differ; "
+                         "'gluu-cluster ldap repair' rewrites them with the newest version"))
+    if diffs:
+        raise SystemExit(1)
+
+
+@ldap.command("repair")
+@INVENTORY_OPTION
+@ACCEPT_NEW_OPTION
+def repair_cmd(inventory_path: str, accept_new_host_keys: bool) -> None:
+    """Rewrite each differing entry with the version of the highest entryCSN, then verify."""
+    inventory = load(inventory_path)
+    settings = _settings(inventory)
+
+    async def go() -> tuple[list[str], int]:
+        async with ClusterConnection(inventory, accept_new_host_keys=accept_new_host_keys) as c:
+            done = await repair(c, settings)
+            if done:
+                await wait_in_sync(c, settings)
+            _count, left, _ = await verify(c, settings)
+            return done, len(left)
+
+    done, left = run_async(go())
+    for line in done:
+        console.print(line)
+    console.print(f"repaired {len(done)} entr{'y' if len(done) == 1 else 'ies'}; "
+                  + ("all nodes identical" if not left else f"{left} still differ"))
+    if left:
+        raise SystemExit(1)

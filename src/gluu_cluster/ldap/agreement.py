@@ -1,0 +1,55 @@
+"""When do nodes agree? contextCSN per server ID, with slapd's own-ID artefacts allowed.
+
+slapd keeps a contextCSN per server ID (SID). A node can never be behind on changes it
+made itself, yet after a restart slapd may carry an older (or invented) CSN for its own
+SID than its peers learnt from its cookies. So for every SID, all nodes but its owner
+must hold the newest CSN; the owner may hold an older one. Anything else, or different
+entry counts, means some node has not received everything yet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SyncPoint:
+    entries: int
+    csns: tuple[str, ...]
+    server_id: int | None
+
+
+def _by_sid(csns: Iterable[str]) -> dict[int, str]:
+    out = {}
+    for csn in csns:
+        parts = csn.split("#")
+        if len(parts) >= 3:
+            out[int(parts[2], 16)] = csn
+    return out
+
+
+def behind(points: Mapping[str, SyncPoint]) -> dict[str, str]:
+    """Nodes that lack something, with why; empty when all agree."""
+    out: dict[str, str] = {}
+    if not points:
+        return out
+    most = max(p.entries for p in points.values())
+    by_node = {n: _by_sid(p.csns) for n, p in points.items()}
+    newest: dict[int, str] = {}
+    for csns in by_node.values():
+        for sid, csn in csns.items():
+            newest[sid] = max(newest.get(sid, ""), csn)
+    for node, point in points.items():
+        reasons = []
+        if point.entries != most:
+            reasons.append(f"{point.entries} entries, others up to {most}")
+        for sid, csn in sorted(newest.items()):
+            if sid == point.server_id:
+                continue
+            have = by_node[node].get(sid, "")
+            if have < csn:
+                reasons.append(f"server {sid}: has {have or 'nothing'}, newest is {csn}")
+        if reasons:
+            out[node] = "; ".join(reasons)
+    return out
