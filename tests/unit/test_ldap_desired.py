@@ -97,3 +97,17 @@ def test_provider_changes_in_dependency_order() -> None:
     assert notes[0] == "server ID 3"
     assert text.index("olcSuffix: cn=accesslog") < text.index("olcOverlay=syncprov,olcDatabase={2}mdb")
     assert text.index("olcOverlay=syncprov,olcDatabase={1}mdb") < text.index("olcOverlay=accesslog")
+
+
+def test_schema_digest_ignores_order_and_names_but_not_definitions() -> None:
+    from gluu_cluster.steps.ldap_schema import schema_digest
+
+    def schema(dn: str, *types: str) -> Entry:
+        return Entry(dn, {"olcattributetypes": [t.encode() for t in types]})
+
+    a = [schema("cn={0}core,cn=schema,cn=config", "{0}( 1.1 NAME 'x' )", "{1}( 1.2 NAME 'y' )")]
+    b = [schema("cn={3}core,cn=schema,cn=config", "{0}( 1.2  NAME 'y' )", "{1}( 1.1 NAME 'x' )")]
+    c = [schema("cn={0}core,cn=schema,cn=config", "{0}( 1.1 NAME 'x' SINGLE-VALUE )",
+                "{1}( 1.2 NAME 'y' )")]
+    assert schema_digest(a) == schema_digest(b)
+    assert schema_digest(a) != schema_digest(c)

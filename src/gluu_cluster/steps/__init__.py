@@ -9,6 +9,7 @@ from .ldap_common import LDAPRun
 from .ldap_general import LDAPGeneralStep
 from .ldap_provider import LDAPProviderStep
 from .ldap_replicas import LDAPConsumersStep, LDAPInitStep
+from .ldap_schema import LDAPSchemaStep
 from .ldap_tls import LDAPTLSStep
 
 
@@ -20,6 +21,7 @@ def default_steps() -> list[Step]:
     return [
         LDAPAdminAccessStep(),
         HostsFileStep(),
+        LDAPSchemaStep(),
         LDAPTLSStep(run),
         LDAPGeneralStep(run),
         LDAPProviderStep(run),

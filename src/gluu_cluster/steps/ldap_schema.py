@@ -1,0 +1,61 @@
+"""The schema must be the same everywhere: replicated entries are checked against it.
+
+We do not replicate cn=schema (the seed's OpenDJ did); instead every node's schema is
+proven identical before replication is set up, and a difference stops the plan with
+the nodes named, since an entry valid on one node could be refused by another.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from ..cluster import ClusterConnection, NodeHandle
+from ..errors import NodeCheckError
+from ..ldap.directory import Entry
+from ..plan import Change, NoOp, Outcome, Step
+from .ldap_common import directory_of
+
+SCHEMA_ATTRS = ("olcAttributeTypes", "olcObjectClasses", "olcObjectIdentifier", "olcLdapSyntaxes",
+                "olcDitContentRules")
+
+
+def schema_digest(entries: list[Entry]) -> str:
+    """A digest of the schema definitions, independent of entry names and ordering prefixes."""
+    definitions: list[str] = []
+    for entry in entries:
+        for attr in SCHEMA_ATTRS:
+            definitions += [" ".join(v.split("}", 1)[-1].split()) for v in entry.get(attr)]
+    return hashlib.sha256("\n".join(sorted(definitions)).encode()).hexdigest()[:16]
+
+
+class LDAPSchemaStep(Step):
+    name = "ldap-schema"
+    title = "identical LDAP schema"
+
+    def __init__(self) -> None:
+        self._digests: dict[str, str] = {}
+
+    async def prepare(self, cluster: ClusterConnection) -> None:
+        settings = cluster.inventory.ldap
+        if settings is None:
+            return
+        for handle in cluster.nodes:
+            found = await directory_of(handle, settings).search(
+                "cn=schema,cn=config", "sub", attrs=list(SCHEMA_ATTRS))
+            self._digests[handle.name] = schema_digest(found)
+
+    async def plan_node(self, handle: NodeHandle, cluster: ClusterConnection) -> Outcome:
+        if cluster.inventory.ldap is None:
+            return NoOp(handle.name, self.name, "no 'ldap' section in the inventory")
+        primary = cluster.inventory.primary_node.name
+        mine, theirs = self._digests[handle.name], self._digests[primary]
+        if mine != theirs:
+            raise NodeCheckError(
+                handle.name,
+                f"its LDAP schema differs from {primary}'s (digest {mine} vs {theirs}); "
+                f"install the same Gluu version and custom schema on both, then run again",
+            )
+        return NoOp(handle.name, self.name, f"schema identical to {primary}'s ({mine})")
+
+    async def apply_change(self, handle: NodeHandle, change: Change) -> None:
+        raise AssertionError("a read-only check never plans a change")
