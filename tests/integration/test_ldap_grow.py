@@ -60,7 +60,9 @@ def test_two_nodes_then_grow_to_three_then_shrink(lab: RunningLab, tmp_path: Pat
     replicates(two, "node2", "node1", "two-nodes")
 
     three = inventory_with(lab, ["node1", "node2", "node3"], tmp_path / "three.yaml")
-    plan = json.loads(run_cli(["plan", "-i", str(three), "--format", "json"]).stdout)
+    planned = run_cli(["plan", "-i", str(three), "--format", "json"])
+    assert planned.returncode == 0, planned.stderr
+    plan = json.loads(planned.stdout)
     steps = {(n["name"], s["step"]): s for n in plan["nodes"] for s in n["steps"]}
     assert steps[("node3", "ldap-init")]["destructive"] is True
     assert steps[("node1", "ldap-consumers")]["action"] == "change"

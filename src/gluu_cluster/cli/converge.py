@@ -49,7 +49,7 @@ def plan(inventory_path: str, accept_new_host_keys: bool, output_format: str) ->
 
     async def go() -> Plan:
         async with ClusterConnection(inventory, accept_new_host_keys=accept_new_host_keys) as c:
-            return await build_plan(default_steps(), c)
+            return await build_plan(default_steps(inventory), c)
 
     result = run_async(go())
     if output_format == "json":
@@ -98,7 +98,7 @@ def apply(inventory_path: str, accept_new_host_keys: bool, yes: bool, output_for
     async def go() -> tuple[ApplyResult, str]:
         async with ClusterConnection(inventory, accept_new_host_keys=accept_new_host_keys) as c:
             with console.status("applying ...", spinner="dots") if pretty else _nothing():
-                result = await apply_steps(default_steps(), c, confirm=_confirm(yes),  # type: ignore[arg-type]
+                result = await apply_steps(default_steps(inventory), c, confirm=_confirm(yes),  # type: ignore[arg-type]
                                            report=report)
             verified = ""
             if inventory.ldap is not None and len(inventory.nodes) > 1:

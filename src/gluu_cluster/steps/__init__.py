@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..inventory import Inventory
 from ..plan import Step
 from .hosts import HostsFileStep
 from .ldap_access import LDAPAdminAccessStep
@@ -13,10 +14,12 @@ from .ldap_schema import LDAPSchemaStep
 from .ldap_tls import LDAPTLSStep
 
 
-def default_steps() -> list[Step]:
+def default_steps(inventory: Inventory) -> list[Step]:
     """Checks and node preparation, then LDAP replication: TLS from the cluster CA,
     general config, providers, initialised replicas, consumers. File sync and
     certificate sets append their steps here."""
+    if inventory.ldap is None:
+        return [HostsFileStep()]
     run = LDAPRun()
     return [
         LDAPAdminAccessStep(),

@@ -7,6 +7,7 @@ from ..errors import NodeCheckError
 from ..facts.ldap import admin_bind
 from ..plan import Change, NoOp, Outcome, Step
 from ..secrets import Secret
+from .ldap_common import ldap_of
 
 
 class LDAPAdminAccessStep(Step):
@@ -19,9 +20,7 @@ class LDAPAdminAccessStep(Step):
         self._secret: Secret | None = None
 
     async def plan_node(self, handle: NodeHandle, cluster: ClusterConnection) -> Outcome:
-        ldap = cluster.inventory.ldap
-        if ldap is None:
-            return NoOp(handle.name, self.name, "no 'ldap' section in the inventory")
+        ldap = ldap_of(cluster)
         if self._secret is None:
             self._secret = ldap.admin_password.resolve(cluster.inventory.base_dir)
         bind = await admin_bind(handle.container, ldap.ldapi_socket, ldap.admin_dn, self._secret)

@@ -66,6 +66,14 @@ class LDAPRun:
         return self._ca
 
 
+def ldap_of(cluster: ClusterConnection) -> LDAPSettings:
+    """The LDAP settings; default_steps() only includes LDAP steps when there are some."""
+    settings = cluster.inventory.ldap
+    if settings is None:
+        raise AssertionError("an LDAP step was planned for an inventory without 'ldap'")
+    return settings
+
+
 def directory_of(handle: NodeHandle, settings: LDAPSettings) -> NodeDirectory:
     return NodeDirectory(handle.container, settings.ldapi_socket)
 

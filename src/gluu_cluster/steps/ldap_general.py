@@ -15,7 +15,7 @@ from ..ldap.desired import (
 from ..ldap.facts import LDAPFacts
 from ..ldap.ldif_ops import Modify, add_entry, join
 from ..plan import Change, NoOp, Outcome, Step
-from .ldap_common import LDAPRun, directory_of, main_db_or_fail
+from .ldap_common import LDAPRun, directory_of, ldap_of, main_db_or_fail
 
 
 def general_changes(facts: LDAPFacts, settings: LDAPSettings) -> tuple[list[str], str]:
@@ -69,9 +69,7 @@ class LDAPGeneralStep(Step):
         self.run = run
 
     async def plan_node(self, handle: NodeHandle, cluster: ClusterConnection) -> Outcome:
-        settings = cluster.inventory.ldap
-        if settings is None:
-            return NoOp(handle.name, self.name, "no 'ldap' section in the inventory")
+        settings = ldap_of(cluster)
         notes, ldif_text = general_changes(await self.run.facts(handle, settings), settings)
         if not notes:
             return NoOp(handle.name, self.name,

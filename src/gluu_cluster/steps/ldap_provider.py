@@ -18,7 +18,7 @@ from ..ldap.ldif_ops import Modify, add_entry, join
 from ..ldap.passwords import ssha
 from ..plan import Change, NoOp, Outcome, Step
 from ..secrets import Secret
-from .ldap_common import LDAPRun, directory_of, main_db_or_fail
+from .ldap_common import LDAPRun, directory_of, ldap_of, main_db_or_fail
 
 
 def accesslog_dir(main_dir: str) -> str:
@@ -84,18 +84,14 @@ class LDAPProviderStep(Step):
         self._facts: dict[str, LDAPFacts] = {}
 
     async def prepare(self, cluster: ClusterConnection) -> None:
-        settings = cluster.inventory.ldap
-        if settings is None:
-            return
+        settings = ldap_of(cluster)
         self._facts = await self.run.all_facts(cluster, settings)
         self._ids = assign_server_ids({n: f.server_id for n, f in self._facts.items()},
                                       [n.name for n in cluster.inventory.nodes])
 
     async def plan_node(self, handle: NodeHandle, cluster: ClusterConnection) -> Outcome:
         inventory = cluster.inventory
-        settings = inventory.ldap
-        if settings is None:
-            return NoOp(handle.name, self.name, "no 'ldap' section in the inventory")
+        settings = ldap_of(cluster)
         facts = self._facts[handle.name]
         notes, records = provider_changes(facts, settings, self._ids[handle.name])
         password = self.run.replication_password(inventory)

@@ -14,7 +14,7 @@ from ..ldap.facts import LDAPFacts
 from ..ldap.initialise import initialise
 from ..ldap.ldif_ops import Modify
 from ..plan import Change, NoOp, Outcome, Step
-from .ldap_common import LDAPRun, directory_of, main_db_or_fail
+from .ldap_common import LDAPRun, directory_of, ldap_of, main_db_or_fail
 
 SYNC_DEADLINE = 120.0
 
@@ -27,8 +27,7 @@ class _ClusterFactsStep(Step):
         self._facts: dict[str, LDAPFacts] = {}
 
     async def prepare(self, cluster: ClusterConnection) -> None:
-        if cluster.inventory.ldap is not None:
-            self._facts = await self.run.all_facts(cluster, cluster.inventory.ldap)
+        self._facts = await self.run.all_facts(cluster, ldap_of(cluster))
 
     def primary_uuid(self, inventory: Inventory) -> str:
         primary = inventory.primary_node.name
@@ -46,9 +45,7 @@ class LDAPInitStep(_ClusterFactsStep):
 
     async def plan_node(self, handle: NodeHandle, cluster: ClusterConnection) -> Outcome:
         inventory = cluster.inventory
-        settings = inventory.ldap
-        if settings is None:
-            return NoOp(handle.name, self.name, "no 'ldap' section in the inventory")
+        settings = ldap_of(cluster)
         primary = inventory.primary_node.name
         if handle.name == primary:
             return NoOp(handle.name, self.name, "the primary is the source of the data")
@@ -90,9 +87,7 @@ class LDAPConsumersStep(_ClusterFactsStep):
 
     async def plan_node(self, handle: NodeHandle, cluster: ClusterConnection) -> Outcome:
         inventory = cluster.inventory
-        settings = inventory.ldap
-        if settings is None:
-            return NoOp(handle.name, self.name, "no 'ldap' section in the inventory")
+        settings = ldap_of(cluster)
         facts = self._facts[handle.name]
         if facts.suffix_uuid != self.primary_uuid(inventory):
             return NoOp(handle.name, self.name, "not initialised yet: no consumers until it is")

@@ -13,7 +13,7 @@ from ..cluster import ClusterConnection, NodeHandle
 from ..errors import NodeCheckError
 from ..ldap.directory import Entry
 from ..plan import Change, NoOp, Outcome, Step
-from .ldap_common import directory_of
+from .ldap_common import directory_of, ldap_of
 
 SCHEMA_ATTRS = ("olcAttributeTypes", "olcObjectClasses", "olcObjectIdentifier", "olcLdapSyntaxes",
                 "olcDitContentRules")
@@ -36,17 +36,15 @@ class LDAPSchemaStep(Step):
         self._digests: dict[str, str] = {}
 
     async def prepare(self, cluster: ClusterConnection) -> None:
-        settings = cluster.inventory.ldap
-        if settings is None:
-            return
+        settings = ldap_of(cluster)
         for handle in cluster.nodes:
+            # The loaded schema files only: cn=schema itself also lists what slapd and its
+            # modules define in code, which differs as soon as syncprov/accesslog load.
             found = await directory_of(handle, settings).search(
-                "cn=schema,cn=config", "sub", attrs=list(SCHEMA_ATTRS))
+                "cn=schema,cn=config", "one", attrs=list(SCHEMA_ATTRS))
             self._digests[handle.name] = schema_digest(found)
 
     async def plan_node(self, handle: NodeHandle, cluster: ClusterConnection) -> Outcome:
-        if cluster.inventory.ldap is None:
-            return NoOp(handle.name, self.name, "no 'ldap' section in the inventory")
         primary = cluster.inventory.primary_node.name
         mine, theirs = self._digests[handle.name], self._digests[primary]
         if mine != theirs:

@@ -6,7 +6,7 @@ from ..cluster import ClusterConnection, NodeHandle
 from ..ldap.desired import CA_FILE, CERT_FILE, KEY_FILE, NODE_TLS_DIR
 from ..ldap.ldif_ops import Modify
 from ..plan import Change, NoOp, Outcome, Step
-from .ldap_common import LDAPRun, directory_of
+from .ldap_common import LDAPRun, directory_of, ldap_of
 
 TLS_ATTRS = {
     "olcTLSCACertificateFile": CA_FILE,
@@ -26,9 +26,7 @@ class LDAPTLSStep(Step):
 
     async def plan_node(self, handle: NodeHandle, cluster: ClusterConnection) -> Outcome:
         inventory = cluster.inventory
-        settings = inventory.ldap
-        if settings is None:
-            return NoOp(handle.name, self.name, "no 'ldap' section in the inventory")
+        settings = ldap_of(cluster)
         ca = self.run.ca(inventory, create=False)
         container = handle.container
         reasons: list[str] = []
