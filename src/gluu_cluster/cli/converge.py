@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import click
 from rich.table import Table
@@ -64,7 +64,7 @@ def plan(inventory_path: str, accept_new_host_keys: bool, output_format: str) ->
         )
 
 
-def _confirm(yes: bool) -> object:
+def _confirm(yes: bool) -> Callable[[Change], bool]:
     def ask(change: Change) -> bool:
         if yes:
             return True
@@ -98,7 +98,7 @@ def apply(inventory_path: str, accept_new_host_keys: bool, yes: bool, output_for
     async def go() -> tuple[ApplyResult, str]:
         async with ClusterConnection(inventory, accept_new_host_keys=accept_new_host_keys) as c:
             with console.status("applying ...", spinner="dots") if pretty else _nothing():
-                result = await apply_steps(default_steps(inventory), c, confirm=_confirm(yes),  # type: ignore[arg-type]
+                result = await apply_steps(default_steps(inventory), c, confirm=_confirm(yes),
                                            report=report)
             verified = ""
             if inventory.ldap is not None and len(inventory.nodes) > 1:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .directory import Entry, NodeDirectory
 
@@ -45,7 +45,6 @@ class LDAPFacts:
     suffix_uuid: str | None
     context_csns: tuple[str, ...]
     replicator_exists: bool = False
-    extra: dict[str, str] = field(default_factory=dict)
 
     def database(self, suffix: str) -> Database | None:
         for db in self.databases:

@@ -9,7 +9,7 @@ from ..errors import NodeCheckError
 from ..inventory import Inventory, LDAPSettings
 from ..ldap.desired import check_credential
 from ..ldap.directory import NodeDirectory
-from ..ldap.facts import LDAPFacts, read_facts
+from ..ldap.facts import Database, LDAPFacts, read_facts
 from ..pki.ca import ClusterCA
 from ..secrets import Secret
 
@@ -34,10 +34,6 @@ class LDAPRun:
 
     def changed(self, node: str) -> None:
         self._facts.pop(node, None)
-
-    @staticmethod
-    def settings(inventory: Inventory) -> LDAPSettings | None:
-        return inventory.ldap
 
     def replication_password(self, inventory: Inventory) -> str:
         ldap = inventory.ldap
@@ -82,7 +78,7 @@ async def node_facts(handle: NodeHandle, settings: LDAPSettings) -> LDAPFacts:
     return await read_facts(directory_of(handle, settings), settings.suffix, settings.replicator)
 
 
-def main_db_or_fail(facts: LDAPFacts, suffix: str):  # type: ignore[no-untyped-def]
+def main_db_or_fail(facts: LDAPFacts, suffix: str) -> Database:
     db = facts.database(suffix)
     if db is None:
         raise NodeCheckError(facts.node, f"slapd has no database for suffix '{suffix}'")

@@ -51,18 +51,18 @@ class LDAPTLSStep(Step):
             return NoOp(handle.name, self.name, "slapd uses a valid certificate from the cluster CA")
         reissue = any(r.startswith(("issue", "create")) for r in reasons)
         return Change(handle.name, self.name, "set up TLS from the cluster CA", tuple(reasons),
-                      payload=reissue)
+                      payload=(inventory, reissue))
 
     async def apply_change(self, handle: NodeHandle, change: Change) -> None:
-        inventory_ca = self.run.ca(self._inventory, create=True)
+        inventory, reissue = change.payload
+        inventory_ca = self.run.ca(inventory, create=True)
         assert inventory_ca is not None
-        settings = self._inventory.ldap
-        assert settings is not None
+        settings = inventory.ldap
         container = handle.container
         owner = settings.run_as or ""
         await container.run(["mkdir", "-p", NODE_TLS_DIR])
         await container.write_file(CA_FILE, inventory_ca.cert_pem, mode=0o644)
-        if change.payload:
+        if reissue:
             issued = inventory_ca.issue(handle.name, handle.node.address)
             await container.write_file(KEY_FILE, issued.key_pem, mode=0o600, owner=owner or None)
             await container.write_file(CERT_FILE, issued.cert_pem, mode=0o644)
@@ -71,6 +71,3 @@ class LDAPTLSStep(Step):
             modify.replace(attr, value)
         await directory_of(handle, settings).modify(modify.ldif())
         self.run.changed(handle.name)
-
-    async def prepare(self, cluster: ClusterConnection) -> None:
-        self._inventory = cluster.inventory
