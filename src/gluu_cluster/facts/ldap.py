@@ -4,15 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..ldap.directory import ldapi_url
 from ..secrets import Secret
 from ..transport import Transport
 
 INVALID_CREDENTIALS = 49
-SERVER_DOWN = (-1, 255)
-
-
-def ldapi_url(socket_path: str) -> str:
-    return "ldapi://" + socket_path.replace("/", "%2F")
 
 
 @dataclass(frozen=True)

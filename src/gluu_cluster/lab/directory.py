@@ -6,6 +6,8 @@ import hashlib
 import os
 from collections.abc import Iterator
 
+from ..ldap.desired import ROOT_PEER
+from ..ldap.directory import ldapi_url
 from ..ldap.passwords import ssha
 
 SUFFIX = "o=gluu"
@@ -15,14 +17,9 @@ DATA_DIR = "/opt/gluu/data/main_db"
 LDAPI_SOCKET = "/run/slapd/ldapi"
 PID_FILE = "/run/slapd/slapd.pid"
 LDAPS_PORT = 1636
-ROOT_PEER = "gidNumber=0+uidNumber=0,cn=peercred,cn=external,cn=auth"
 MAP_SIZE = 2 * 1024**3  # room for the seed's 36,000 entries and many more
 
 _GLUU_OID = "1.3.6.1.4.1.48710.1"  # Gluu's arc; a reduced lab schema, not Gluu's full one
-
-
-def ldapi_url() -> str:
-    return "ldapi://" + LDAPI_SOCKET.replace("/", "%2F")
 
 
 def _gluu_schema() -> str:
@@ -217,6 +214,6 @@ esac
 def solserver_defaults(address: str) -> str:
     return (
         "# Read by /etc/init.d/solserver\n"
-        f'SLAPD_URLS="ldaps://{address}:{LDAPS_PORT}/ {ldapi_url()}"\n'
+        f'SLAPD_URLS="ldaps://{address}:{LDAPS_PORT}/ {ldapi_url(LDAPI_SOCKET)}"\n'
         'SLAPD_OPTIONS=""\n'
     )

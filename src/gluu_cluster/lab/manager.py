@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import LabError
+from ..ldap.directory import ldapi_url
 from ..secrets import write_secret_file
 from . import directory
 from .container import MOUNT_SCRIPT, build_root, host_mountpoints, mount_args
@@ -240,7 +241,7 @@ class Lab:
         deadline = time.monotonic() + READY_TIMEOUT
         search = self._in_container(
             node,
-            ["ldapsearch", "-Q", "-LLL", "-Y", "EXTERNAL", "-H", directory.ldapi_url(),
+            ["ldapsearch", "-Q", "-LLL", "-Y", "EXTERNAL", "-H", ldapi_url(directory.LDAPI_SOCKET),
              "-b", directory.SUFFIX, "-s", "base", "1.1"],
         )
         last = ""
