@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from .cluster import ClusterConnection
 from .errors import GluuClusterError, StepError, TransportError, UsageError
-from .plan import Change, Outcome, Step, build_plan, plan_step
+from .plan import Blocked, Change, Outcome, Step, build_plan, plan_step
 
 # Called with (step title, node, summary) before and after each change.
 Reporter = Callable[[str, Change, str], None]
@@ -17,6 +17,7 @@ Reporter = Callable[[str, Change, str], None]
 class ApplyResult:
     applied: list[Change] = field(default_factory=list)
     unchanged: list[Outcome] = field(default_factory=list)
+    blocked: list[Blocked] = field(default_factory=list)
 
     @property
     def nothing_to_do(self) -> bool:
@@ -58,6 +59,9 @@ async def apply_steps(
     result = ApplyResult()
     for step in steps:
         for outcome in await plan_step(step, cluster):
+            if isinstance(outcome, Blocked):
+                result.blocked.append(outcome)
+                continue
             if not isinstance(outcome, Change):
                 result.unchanged.append(outcome)
                 continue

@@ -235,10 +235,50 @@ class FileSync(_Model):
 # --- certificates -------------------------------------------------------------------
 
 
+_ALIAS_FIELDS = {"node", "stem", "set"}
+GLUU_SETUP_PROPERTIES = "/install/community-edition-setup/setup.properties.last"
+
+
+def _alias_template(value: str) -> str:
+    fields = set(re.findall(r"{([^{}]*)}", value))
+    if not fields <= _ALIAS_FIELDS or "{stem}" not in value:
+        raise ValueError("must contain '{stem}' and may use only '{node}', '{stem}' and '{set}'")
+    return value
+
+
 class Truststore(_Model):
     path: AbsPath
     type: Literal["JKS", "PKCS12"] = "JKS"
     password: SecretRef
+    # Gluu's own tooling names imported certificates '<host>_<component>'.
+    alias: Annotated[str, AfterValidator(_alias_template)] = "{node}_{stem}"
+
+
+class PasswordReference(_Model):
+    """Where a node's own configuration keeps a key store password: a key=value file."""
+
+    file: AbsPath = GLUU_SETUP_PROPERTIES
+    key: str = Field(min_length=1)
+
+
+class KeystoreRef(_Model):
+    file: str = Field(min_length=1)
+    password_from: PasswordReference
+
+    @field_validator("file")
+    @classmethod
+    def _plain_name(cls, value: str) -> str:
+        if "/" in value:
+            raise ValueError("must be a file name inside the set's directory, without '/'")
+        return value
+
+
+def _gluu_keystores() -> list[KeystoreRef]:
+    # Gluu CE 3.x: the IdP and Asimba key stores open with passwords from setup.properties.
+    return [
+        KeystoreRef(file="shibIDP.jks", password_from=PasswordReference(key="shibJksPass")),
+        KeystoreRef(file="asimbaIDP.jks", password_from=PasswordReference(key="asimbaJksPass")),
+    ]
 
 
 class CertificateSet(_Model):
@@ -247,7 +287,11 @@ class CertificateSet(_Model):
     masks: list[str] = Field(min_length=1)
     source: str | None = None
     truststore: Truststore | None = None
+    # Run inside the container on a node after its set or truststore changed.
     action: str | None = None
+    keystores: Annotated[list[KeystoreRef], _unique_by("file", "key store")] = Field(
+        default_factory=_gluu_keystores
+    )
 
     @field_validator("masks")
     @classmethod
@@ -262,6 +306,9 @@ class Certificates(_Model):
     sets: Annotated[list[CertificateSet], _unique_by("name", "certificate set name")] = Field(
         default_factory=list
     )
+    # Inside the container: every overwritten file and truststore is kept here first.
+    backup_directory: AbsPath = "/var/backups/gluu-cluster/certs"
+    warn_days: int = Field(30, ge=1, le=3650)
 
 
 # --- nodes and cluster --------------------------------------------------------------
@@ -338,6 +385,9 @@ class Inventory(_Model):
     def container_root_of(self, node: Node) -> str:
         return node.container_root or self.container_root
 
+    def source_of(self, cert_set: CertificateSet) -> Node:
+        return self.node(cert_set.source) if cert_set.source else self.primary_node
+
     def ssh_for(self, node: Node) -> SSHSettings:
         if node.ssh is None:
             return self.ssh
@@ -355,8 +405,6 @@ class _KeyError(ValueError):
     def __init__(self, key: str, message: str) -> None:
         self.key = key
         super().__init__(message)
-
-
 
 
 # --- loading ------------------------------------------------------------------------

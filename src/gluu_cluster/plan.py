@@ -1,7 +1,8 @@
 """Steps evaluated against facts into an immutable Plan (a change or a no-op, with why).
 
-A step reads facts from one node and returns either a :class:`Change` (what it would do,
-with the data ``apply`` needs) or a :class:`NoOp` (why nothing is needed).  Planning never
+A step reads facts from one node and returns a :class:`Change` (what it would do, with
+the data ``apply`` needs), a :class:`NoOp` (why nothing is needed) or a :class:`Blocked`
+(why it refuses to touch this node, and the fix; the other nodes go on).  Planning never
 changes a node.  Steps are evaluated on all nodes in parallel; a node that cannot be
 reached makes the plan fail with every such node named.
 """
@@ -43,7 +44,21 @@ class NoOp:
         return False
 
 
-Outcome = Change | NoOp
+@dataclass(frozen=True)
+class Blocked:
+    """The step refuses this node (and changes nothing on it); the others go on."""
+
+    node: str
+    step: str
+    reason: str
+    fix: str
+
+    @property
+    def is_change(self) -> bool:
+        return False
+
+
+Outcome = Change | NoOp | Blocked
 
 
 class Step(abc.ABC):
@@ -81,6 +96,10 @@ class Plan:
         return tuple(o for o in self.outcomes if isinstance(o, Change))
 
     @property
+    def blocked(self) -> tuple[Blocked, ...]:
+        return tuple(o for o in self.outcomes if isinstance(o, Blocked))
+
+    @property
     def is_empty(self) -> bool:
         return not self.changes
 
@@ -91,6 +110,7 @@ class Plan:
         return {
             "cluster": self.cluster,
             "changes": len(self.changes),
+            "blocked": len(self.blocked),
             "nodes": [
                 {
                     "name": node,
@@ -110,6 +130,9 @@ def _outcome_dict(outcome: Outcome) -> dict[str, Any]:
             "details": list(outcome.details),
             "destructive": outcome.destructive,
         }
+    if isinstance(outcome, Blocked):
+        return {"step": outcome.step, "action": "blocked", "reason": outcome.reason,
+                "fix": outcome.fix}
     return {"step": outcome.step, "action": "none", "reason": outcome.reason}
 
 

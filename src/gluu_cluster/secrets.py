@@ -105,6 +105,12 @@ def read_secret_env(name: str) -> Secret:
     return Secret(f"env:{name}", value)
 
 
+def secret_from(source: str, value: str) -> Secret:
+    """A secret read from somewhere else (a node's configuration file), masked from now on."""
+    redactor.register(value)
+    return Secret(source, value)
+
+
 def write_secret_file(path: Path, value: str) -> None:
     """Create or replace ``path`` with mode 0600 from the start (never briefly readable)."""
     path.parent.mkdir(parents=True, exist_ok=True)

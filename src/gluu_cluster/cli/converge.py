@@ -10,11 +10,11 @@ from rich.table import Table
 
 from ..apply import ApplyResult, apply_steps
 from ..cluster import ClusterConnection
-from ..plan import Change, Plan, build_plan
+from ..plan import Blocked, Change, Plan, build_plan
 from ..steps import default_steps
 from ..steps.ldap_replicas import wait_in_sync
 from .common import ACCEPT_NEW_OPTION, INVENTORY_OPTION, load, run_async
-from .output import FORMAT_OPTION, console, err_console, is_tty, print_json
+from .output import FORMAT_OPTION, console, err_console, is_tty, print_error, print_json
 
 
 @contextlib.contextmanager
@@ -33,6 +33,8 @@ def render_plan(plan: Plan) -> Table:
             if isinstance(outcome, Change):
                 what = outcome.summary + "".join(f"\n  {d}" for d in outcome.details)
                 mark = "[red]![/red]" if outcome.destructive else "[yellow]~[/yellow]"
+            elif isinstance(outcome, Blocked):
+                what, mark = f"[red]refused: {outcome.reason}[/red]\n  fix: {outcome.fix}", "[red]x[/red]"
             else:
                 what, mark = f"[dim]{outcome.reason}[/dim]", "[green]=[/green]"
             table.add_row(node, outcome.step, mark, what)
@@ -54,9 +56,22 @@ def plan(inventory_path: str, accept_new_host_keys: bool, output_format: str) ->
     result = run_async(go())
     if output_format == "json":
         print_json(result.to_dict())
-        return
-    console.print(render_plan(result))
-    if result.is_empty:
+    else:
+        console.print(render_plan(result))
+        _summarise(result, inventory_path)
+    _fail_if_blocked(list(result.blocked))
+
+
+def _fail_if_blocked(blocked: list[Blocked]) -> None:
+    """A refused node is a problem for the operator: one line each, exit 1."""
+    for outcome in blocked:
+        print_error(f"{outcome.node}: {outcome.step} refused: {outcome.reason}. Fix: {outcome.fix}")
+    if blocked:
+        raise SystemExit(1)
+
+
+def _summarise(result: Plan, inventory_path: str) -> None:
+    if result.is_empty and not result.blocked:
         console.print("nothing to do: the cluster already matches the inventory")
     else:
         console.print(
@@ -114,10 +129,13 @@ def apply(inventory_path: str, accept_new_host_keys: bool, yes: bool, output_for
             "cluster": inventory.cluster,
             "changed": len(result.applied),
             "applied": [{"node": c.node, "step": c.step, "summary": c.summary} for c in result.applied],
+            "blocked": [{"node": b.node, "step": b.step, "reason": b.reason, "fix": b.fix}
+                        for b in result.blocked],
         })
-    elif result.nothing_to_do:
+    elif result.nothing_to_do and not result.blocked:
         console.print("nothing to do: the cluster already matches the inventory")
     else:
         console.print(f"applied {len(result.applied)} change(s)")
     if pretty and verified:
         console.print(verified)
+    _fail_if_blocked(result.blocked)

@@ -9,6 +9,7 @@ import click
 from .. import __version__
 from ..errors import GluuClusterError
 from ..plan import PlanError
+from .certs import certs
 from .common import setup_logging
 from .converge import apply, plan
 from .inventory_cmds import validate
@@ -35,6 +36,7 @@ cli.add_command(plan)
 cli.add_command(apply)
 cli.add_command(lab)
 cli.add_command(ldap)
+cli.add_command(certs)
 
 
 def main(argv: list[str] | None = None) -> int:

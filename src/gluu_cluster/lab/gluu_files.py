@@ -16,6 +16,9 @@ KEYSTORE_COMPONENTS = {"asimbaIDP": "asimbaJksPass", "shibIDP": "shibJksPass"}
 TRUSTSTORE = "/etc/ssl/certs/java/cacerts"
 TOMCAT_CONF = "/opt/tomcat/conf"
 SYNCED_DIRS = ("/opt/idp/conf", "/opt/idp/metadata", "/opt/idp/ssl", TOMCAT_CONF)
+TOMCAT_SCRIPT = "/etc/init.d/tomcat"
+# Each "restart" of the lab's stand-in tomcat leaves a line here: the tests' marker.
+TOMCAT_RESTARTS = "/var/log/tomcat-restarts.log"
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,9 @@ def write_sample_files(node: LabNode) -> None:
     _write(root, f"{TOMCAT_CONF}/server.xml",
            '<?xml version="1.0"?>\n<Server port="8005" shutdown="SHUTDOWN">\n</Server>\n')
     _write(root, f"{TOMCAT_CONF}/context.xml", '<?xml version="1.0"?>\n<Context/>\n')
+    _write(root, TOMCAT_SCRIPT,
+           "#!/bin/sh\n# Stand-in for Gluu's tomcat init script: records each call.\n"
+           f'echo "$(date +%s.%N) $*" >> {TOMCAT_RESTARTS}\n', mode=0o755)
     # Files the seed's `exclude *~ .*` must keep out of sync.
     _write(root, "/opt/idp/conf/.idp.properties.swp", "editor swap file\n")
     _write(root, "/opt/idp/conf/idp.properties~", "editor backup\n")

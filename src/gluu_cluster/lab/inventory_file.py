@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 
 from .directory import ADMIN_DN, CONFIG_DIR, LDAPI_SOCKET, LDAPS_PORT, PID_FILE, SUFFIX
-from .gluu_files import SYNCED_DIRS, TOMCAT_CONF, TRUSTSTORE
+from .gluu_files import SYNCED_DIRS, TOMCAT_CONF, TOMCAT_SCRIPT, TRUSTSTORE
 from .layout import CONTAINER_ROOT, LabLayout, LabNode
 
 
@@ -53,7 +53,7 @@ def inventory_data(layout: LabLayout, nodes: list[LabNode], ssh_port: int) -> di
                     "actions": [
                         {
                             "pattern": [f"{TOMCAT_CONF}/*"],
-                            "exec": "/etc/init.d/tomcat restart",
+                            "exec": f"{TOMCAT_SCRIPT} restart",
                             "logfile": "/var/log/csync2_action.log",
                             "do_local": True,
                         }
@@ -72,6 +72,7 @@ def inventory_data(layout: LabLayout, nodes: list[LabNode], ssh_port: int) -> di
                         "type": "JKS",
                         "password": {"file": str(layout.secret("truststore-password"))},
                     },
+                    "action": f"{TOMCAT_SCRIPT} restart",
                 }
             ]
         },

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from ..cluster import ClusterConnection, NodeHandle
 from ..errors import GluuClusterError
 from ..inventory import LDAPSettings
+from ..problems import Problem
 from .agreement import SyncPoint, behind
 from .directory import Entry, NodeDirectory
 from .facts import read_facts
@@ -39,15 +40,6 @@ class NodeLDAPStatus:
     context_csns: tuple[str, ...] = ()
     consumers: list[Consumer] = field(default_factory=list)
     error: str | None = None
-
-
-@dataclass(frozen=True)
-class Problem:
-    code: str
-    severity: str
-    node: str
-    detail: str
-    fix: str
 
 
 @dataclass

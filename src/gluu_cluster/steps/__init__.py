@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..inventory import Inventory
 from ..plan import Step
+from .certs import cert_steps
 from .hosts import HostsFileStep
 from .ldap_access import LDAPAdminAccessStep
 from .ldap_common import LDAPRun
@@ -15,17 +16,17 @@ from .ldap_tls import LDAPTLSStep
 
 
 def default_steps(inventory: Inventory) -> list[Step]:
-    """Checks and node preparation, then LDAP replication: TLS from the cluster CA,
-    general config, providers, initialised replicas, consumers. File sync and
-    certificate sets append their steps here."""
+    """Checks and node preparation, the cluster CA (LDAP TLS) and certificate sets, then
+    LDAP replication: general config, providers, initialised replicas, consumers."""
     if inventory.ldap is None:
-        return [HostsFileStep()]
+        return [HostsFileStep(), *cert_steps(inventory)]
     run = LDAPRun()
     return [
         LDAPAdminAccessStep(),
         HostsFileStep(),
         LDAPSchemaStep(),
         LDAPTLSStep(run),
+        *cert_steps(inventory),
         LDAPGeneralStep(run),
         LDAPProviderStep(run),
         LDAPInitStep(run),

@@ -1,0 +1,222 @@
+"""Certificate sets across the cluster: per node and file, and the problems found.
+
+Facts are read from all nodes in parallel; an unreachable node is a problem in the
+report, not a crash.  The same facts feed ``certs status`` and the cluster ``status``.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from ..cluster import ClusterConnection, NodeHandle
+from ..errors import GluuClusterError, NodeCheckError
+from ..inventory import CertificateSet, Inventory
+from ..problems import Problem, define
+from ..secrets import Secret
+from .certset import CertInfo, SetFile, certificates
+from .keystores import check_keystore
+from .keytool import list_truststore
+from .setfiles import read_set
+from .trust import TrustEntry, desired_entries
+
+UNREACHABLE = define("CERT-NODE-UNREACHABLE", "error",
+                     "check that the node is up and reachable over SSH, then run 'certs status' again")
+EMPTY_SET = define("CERT-SET-EMPTY", "error",
+                   "check the set's directory and masks in the inventory, or its source node")
+MISSING = define("CERT-FILE-MISSING", "error", "run 'gluu-cluster apply' (or 'certs sync')")
+DIFFERS = define("CERT-FILE-DIFFERS", "error", "run 'gluu-cluster apply' (or 'certs sync')")
+EXTRA = define("CERT-FILE-EXTRA", "warning",
+               "remove the file from the node, or add it on the source so it is synced")
+EXPIRING = define("CERT-EXPIRING", "warning", "run 'gluu-cluster certs rotate --set SET'")
+EXPIRED = define("CERT-EXPIRED", "error", "run 'gluu-cluster certs rotate --set SET' now")
+KEY_MISMATCH = define("CERT-KEY-MISMATCH", "error",
+                      "the key file does not belong to the certificate: restore a backup "
+                      "('certs backups NODE') or rotate the set")
+WEAK_KEY = define("CERT-WEAK-KEY", "warning",
+                  "rotate with a stronger key: 'certs rotate --set SET --key-type rsa:3072'")
+TRUST_MISSING = define("CERT-TRUST-MISSING", "error", "run 'gluu-cluster apply' (or 'certs sync')")
+TRUST_STALE = define("CERT-TRUST-STALE", "error", "run 'gluu-cluster apply' (or 'certs sync')")
+TRUST_UNREADABLE = define("CERT-TRUSTSTORE-UNREADABLE", "error",
+                          "check the truststore path and password reference in the inventory")
+KEYSTORE_PASSWORD = define("CERT-KEYSTORE-PASSWORD", "error",
+                           "make the node's configuration hold the key store's password "
+                           "(or sync that configuration from the source)")
+
+MIN_RSA_BITS = 2048
+
+
+@dataclass(frozen=True)
+class FileRow:
+    file: str
+    sha256: str
+    mode: str
+    owner: str
+    same_as_source: bool
+    fingerprint: str | None = None
+    subject: str | None = None
+    not_after: str | None = None
+    days_left: int | None = None
+    key: str | None = None
+    key_matches: bool | None = None
+    in_truststore: bool | None = None
+
+
+@dataclass
+class NodeCertStatus:
+    node: str
+    files: list[FileRow] = field(default_factory=list)
+    error: str | None = None
+
+
+@dataclass
+class SetStatus:
+    set: str
+    source: str
+    nodes: list[NodeCertStatus]
+    problems: list[Problem]
+
+    @property
+    def consistent(self) -> bool:
+        return not any(p.code in (MISSING.code, DIFFERS.code, TRUST_MISSING.code,
+                                  TRUST_STALE.code, UNREACHABLE.code) for p in self.problems)
+
+
+@dataclass
+class _NodeFacts:
+    files: dict[str, SetFile]
+    trust: dict[str, str] | None  # None: no truststore configured (or it does not exist)
+    keystore_problems: list[str]
+    trust_error: str | None = None
+
+
+async def _node_facts(handle: NodeHandle, cert_set: CertificateSet,
+                      store_password: Secret | None) -> _NodeFacts:
+    files = await read_set(handle.container, cert_set)
+    trust, trust_error = None, None
+    if cert_set.truststore is not None and store_password is not None:
+        try:
+            trust = await list_truststore(handle.container, cert_set.truststore.path,
+                                          store_password)
+        except NodeCheckError as exc:  # a wrong password or a broken store: report it
+            trust_error = exc.detail
+    keystore_problems = []
+    for ref in cert_set.keystores:
+        if ref.file in files:
+            verdict = await check_keystore(handle.container, ref, files[ref.file])
+            if verdict.problem is not None:
+                keystore_problems.append(f"{ref.file}: {verdict.problem}")
+    return _NodeFacts(files, trust, keystore_problems, trust_error)
+
+
+def _expiry_problems(node: str, info: CertInfo, warn_days: int, now: datetime.datetime,
+                     set_name: str) -> list[Problem]:
+    out = []
+    days = info.days_left(now)
+    if info.not_after <= now:
+        out.append(EXPIRED.at(node, f"{info.file} expired on {info.not_after:%Y-%m-%d}",
+                              EXPIRED.fix.replace("SET", set_name)))
+    elif days < warn_days:
+        out.append(EXPIRING.at(node, f"{info.file} expires in {days} days "
+                               f"({info.not_after:%Y-%m-%d})", EXPIRING.fix.replace("SET", set_name)))
+    if info.key_matches is False:
+        out.append(KEY_MISMATCH.at(node, f"{info.file} and its key file do not match"))
+    if info.rsa_bits is not None and info.rsa_bits < MIN_RSA_BITS:
+        out.append(WEAK_KEY.at(node, f"{info.file} has a {info.rsa_bits}-bit RSA key",
+                               WEAK_KEY.fix.replace("SET", set_name)))
+    return out
+
+
+def evaluate(inventory: Inventory, cert_set: CertificateSet, source: str,
+             facts: dict[str, _NodeFacts | GluuClusterError], ca_pem: bytes | None,
+             now: datetime.datetime | None = None) -> SetStatus:
+    """Pure: the rows and problems of one set from every node's facts."""
+    now = now or datetime.datetime.now(datetime.UTC)
+    problems: list[Problem] = []
+    rows: list[NodeCertStatus] = []
+    source_facts = facts.get(source)
+    reference = source_facts.files if isinstance(source_facts, _NodeFacts) else {}
+    if isinstance(source_facts, _NodeFacts) and not reference:
+        problems.append(EMPTY_SET.at(source, f"no file in {cert_set.directory} matches "
+                                     f"{', '.join(cert_set.masks)}"))
+    for node in (n.name for n in inventory.nodes):
+        got = facts[node]
+        if isinstance(got, GluuClusterError):
+            rows.append(NodeCertStatus(node, error=str(got)))
+            problems.append(UNREACHABLE.at(node, str(got)))
+            continue
+        status = NodeCertStatus(node)
+        rows.append(status)
+        infos = certificates(got.files)
+        desired = {e.origin: e for e in desired_entries(cert_set, node, reference, ca_pem)} \
+            if cert_set.truststore is not None else {}
+        for name, item in sorted(got.files.items()):
+            want = reference.get(name)
+            info = infos.get(name)
+            in_trust = None
+            if info is not None and name in desired and got.trust is not None:
+                in_trust = got.trust.get(desired[name].alias) == info.fingerprint
+            status.files.append(FileRow(
+                file=name, sha256=item.sha256, mode=f"{item.mode:04o}", owner=item.owner,
+                same_as_source=want is not None and want.same_as(item),
+                fingerprint=info.fingerprint if info else None,
+                subject=info.subject if info else None,
+                not_after=info.not_after.isoformat() if info else None,
+                days_left=info.days_left(now) if info else None,
+                key=info.key if info else None,
+                key_matches=info.key_matches if info else None,
+                in_truststore=in_trust,
+            ))
+            if want is None:
+                problems.append(EXTRA.at(node, f"{name} is not in {source}'s set"))
+            if info is not None:
+                problems += _expiry_problems(node, info, inventory.certificates.warn_days, now,
+                                             cert_set.name)
+        differing = [n for n, f in sorted(got.files.items())
+                     if n in reference and not reference[n].same_as(f)]
+        if differing:
+            problems.append(DIFFERS.at(node, f"{len(differing)} file(s) differ from {source}'s: "
+                                       + ", ".join(differing)))
+        missing = sorted(set(reference) - set(got.files))
+        if missing:
+            problems.append(MISSING.at(node, f"{len(missing)} file(s) of {source}'s set missing: "
+                                       + ", ".join(missing)))
+        problems += [KEYSTORE_PASSWORD.at(node, text) for text in got.keystore_problems]
+        if cert_set.truststore is not None:
+            problems += _trust_problems(node, cert_set, got, list(desired.values()))
+    return SetStatus(cert_set.name, source, rows, problems)
+
+
+def _trust_problems(node: str, cert_set: CertificateSet, got: _NodeFacts,
+                    desired: list[TrustEntry]) -> list[Problem]:
+    assert cert_set.truststore is not None
+    trust = got.trust
+    if got.trust_error is not None:
+        return [TRUST_UNREADABLE.at(node, got.trust_error)]
+    if trust is None:
+        return [TRUST_MISSING.at(node, f"truststore {cert_set.truststore.path} does not exist")]
+    out = []
+    for entry in desired:
+        have = trust.get(entry.alias)
+        if have is None:
+            out.append(TRUST_MISSING.at(node, f"alias {entry.alias} ({entry.origin}) is not in "
+                                        f"{cert_set.truststore.path}"))
+        elif have != entry.fingerprint:
+            out.append(TRUST_STALE.at(node, f"alias {entry.alias} holds another certificate than "
+                                      f"{entry.origin}"))
+    return out
+
+
+async def set_status(cluster: ClusterConnection, cert_set: CertificateSet,
+                     ca_pem: bytes | None) -> SetStatus:
+    inventory = cluster.inventory
+    source = inventory.source_of(cert_set).name
+    password = (cert_set.truststore.password.resolve(inventory.base_dir)
+                if cert_set.truststore is not None else None)
+
+    async def one(handle: NodeHandle) -> _NodeFacts:
+        return await _node_facts(handle, cert_set, password)
+
+    results = await cluster.each(one)
+    facts: dict[str, _NodeFacts | GluuClusterError] = {h.name: r for h, r in results}
+    return evaluate(inventory, cert_set, source, facts, ca_pem)
