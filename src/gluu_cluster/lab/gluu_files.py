@@ -13,6 +13,9 @@ from .proc import run
 
 CERT_COMPONENTS = ("httpd", "asimba", "asimbaIDP", "shibIDP", "openldap")
 KEYSTORE_COMPONENTS = {"asimbaIDP": "asimbaJksPass", "shibIDP": "shibJksPass"}
+# Gluu's key stores are JKS; the lab makes one real JKS and keeps asimbaIDP as PKCS12
+# content under the .jks name (Java reads both), so both paths are exercised.
+REAL_JKS = ("shibIDP",)
 TRUSTSTORE = "/etc/ssl/certs/java/cacerts"
 TOMCAT_CONF = "/opt/tomcat/conf"
 SYNCED_DIRS = ("/opt/idp/conf", "/opt/idp/metadata", "/opt/idp/ssl", TOMCAT_CONF)
@@ -106,9 +109,30 @@ def write_certificates(node: LabNode, secrets: InstallSecrets, work: Path) -> No
         _write(node.root, f"/etc/certs/{component}.key", pair.key_pem, mode=0o600)
         _write(node.root, f"/etc/certs/{component}.crt", pair.cert_pem, mode=0o644)
         if component in KEYSTORE_COMPONENTS:
-            store = pair.pkcs12(component, passwords[KEYSTORE_COMPONENTS[component]])
+            password = passwords[KEYSTORE_COMPONENTS[component]]
+            store = pair.pkcs12(component, password)
+            if component in REAL_JKS:
+                store = _to_jks(store, password, work / f"{node.name}-{component}")
             _write(node.root, f"/etc/certs/{component}.jks", store, mode=0o600)
     _import_into_truststore(node, work)
+
+
+def _to_jks(pkcs12: bytes, password: str, work: Path) -> bytes:
+    """A real JKS key store, as Gluu's setup makes with keytool (key password = store's)."""
+    work.mkdir(parents=True, exist_ok=True)
+    source, target, password_file = work / "in.p12", work / "out.jks", work / "pass"
+    source.write_bytes(pkcs12)
+    write_secret_file(password_file, password)
+    try:
+        run(["keytool", "-importkeystore", "-noprompt",
+             "-srckeystore", str(source), "-srcstoretype", "PKCS12",
+             "-srcstorepass:file", str(password_file),
+             "-destkeystore", str(target), "-deststoretype", "JKS",
+             "-deststorepass:file", str(password_file)], timeout=120)
+        return target.read_bytes()
+    finally:
+        for path in (source, target, password_file):
+            path.unlink(missing_ok=True)
 
 
 def _import_into_truststore(node: LabNode, work: Path) -> None:
