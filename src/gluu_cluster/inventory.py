@@ -201,7 +201,9 @@ ConflictPolicy = Literal["none", "first", "younger", "older", "bigger", "smaller
 
 class BackupSettings(_Model):
     directory: AbsPath = "/var/backups/csync2"
-    generations: int = Field(3, ge=1, le=100)
+    # Versions of each file kept when sync overwrites or deletes it. csync2 keeps one
+    # fewer than its backup-generations says, so the rendered value is this plus one.
+    generations: int = Field(10, ge=1, le=100)
 
 
 class SyncAction(_Model):
@@ -226,10 +228,25 @@ class SyncGroup(_Model):
 
 
 class FileSync(_Model):
+    """csync2 runs inside each node's container, as the seed sets it up."""
+
     port: Port = 30865
     groups: Annotated[list[SyncGroup], _unique_by("name", "group name")] = Field(
         default_factory=list
     )
+    # CSYNC2_SYSTEM_DIR: csync2.cfg, the pre-shared keys and the TLS key and certificate.
+    config_dir: AbsPath = "/etc/csync2"
+    database_dir: AbsPath = "/var/lib/csync2"
+    # A change is sent this long after the last event of a burst (seconds).
+    debounce: float = Field(0.2, ge=0.0, le=10)
+    # The full run that catches anything the trigger missed (seconds).
+    interval: int = Field(300, ge=10, le=86400)
+    # After a run that left files dirty (a peer down), try again this often (seconds).
+    retry: int = Field(5, ge=1, le=3600)
+    # Every csync2 call is killed after this long (a stalled peer never answers).
+    timeout: float = Field(30.0, gt=0, le=3600)
+    # Install csync2 with the node's package manager where it is missing.
+    install: bool = True
 
 
 # --- certificates -------------------------------------------------------------------

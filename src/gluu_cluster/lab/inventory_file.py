@@ -49,7 +49,7 @@ def inventory_data(layout: LabLayout, nodes: list[LabNode], ssh_port: int) -> di
                     "paths": list(SYNCED_DIRS),
                     "exclude": ["*~", ".*"],
                     "conflict": "younger",
-                    "backup": {"directory": "/var/backups/csync2", "generations": 3},
+                    "backup": {"directory": "/var/backups/csync2", "generations": 10},
                     "actions": [
                         {
                             "pattern": [f"{TOMCAT_CONF}/*"],

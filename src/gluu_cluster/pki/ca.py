@@ -158,3 +158,12 @@ def _sans(name: str, address: str) -> list[x509.GeneralName]:
         if address != name:
             out.append(x509.DNSName(address))
     return out
+
+
+def cluster_ca(directory: Path, cluster: str, create: bool) -> ClusterCA | None:
+    """The CA if it exists (or made now when ``create``); planning never creates it."""
+    if create:
+        return ClusterCA.load_or_create(directory, cluster)
+    if (directory / CA_KEY).exists():
+        return ClusterCA.load(directory)
+    return None

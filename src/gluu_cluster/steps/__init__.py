@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..inventory import Inventory
 from ..plan import Step
 from .certs import cert_steps
+from .filesync import filesync_steps
 from .hosts import HostsFileStep
 from .ldap_access import LDAPAdminAccessStep
 from .ldap_common import LDAPRun
@@ -17,9 +18,10 @@ from .ldap_tls import LDAPTLSStep
 
 def default_steps(inventory: Inventory) -> list[Step]:
     """Checks and node preparation, the cluster CA (LDAP TLS) and certificate sets, then
-    LDAP replication: general config, providers, initialised replicas, consumers."""
+    LDAP replication: general config, providers, initialised replicas, consumers; then
+    file sync: csync2 installed, configured, running, first sync from the primary."""
     if inventory.ldap is None:
-        return [HostsFileStep(), *cert_steps(inventory)]
+        return [HostsFileStep(), *cert_steps(inventory), *filesync_steps(inventory)]
     run = LDAPRun()
     return [
         LDAPAdminAccessStep(),
@@ -31,4 +33,5 @@ def default_steps(inventory: Inventory) -> list[Step]:
         LDAPProviderStep(run),
         LDAPInitStep(run),
         LDAPConsumersStep(run),
+        *filesync_steps(inventory),
     ]

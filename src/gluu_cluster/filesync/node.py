@@ -1,0 +1,167 @@
+"""csync2 on one node: its managed files, the supervisor process, peer pins, the markers.
+
+Everything lives inside the node's Gluu container, as the seed sets csync2 up.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import posixpath
+import secrets
+import string
+from dataclasses import dataclass
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from ..errors import NodeCheckError
+from ..inventory import FileSync, Inventory
+from ..pki.ca import ClusterCA
+from ..secrets import write_secret_file
+from ..transport import Transport
+from .csync2 import SUPERVISOR_NAME
+from .render import csync2_cfg, supervisor_env
+
+KEY_ALPHABET = string.ascii_letters + string.digits + "._"
+TLS_KEY, TLS_CERT = "csync2_ssl_key.pem", "csync2_ssl_cert.pem"
+
+
+def supervisor_script() -> str:
+    return importlib.resources.files(__package__).joinpath("supervisor.sh").read_text()
+
+
+def state_dir(settings: FileSync) -> str:
+    return posixpath.join(settings.database_dir, "gluu")
+
+
+def database_file(settings: FileSync, node: str) -> str:
+    # csync2 names its SQLite file after -N and the config name ("csync2" is the default).
+    return posixpath.join(settings.database_dir, f"{node}.db3")
+
+
+def group_key(inventory: Inventory, group: str) -> str:
+    """The group's pre-shared key: made once beside the cluster CA (0600), reused after."""
+    path = inventory.local_path(inventory.pki.directory) / f"csync2-{group}.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_secret_file(path, "".join(secrets.choice(KEY_ALPHABET) for _ in range(64)))
+    return path.read_text().strip()
+
+
+@dataclass(frozen=True)
+class ManagedFile:
+    path: str
+    content: bytes
+    mode: int
+    secret: bool = False  # never shown, never logged
+
+
+def config_files(inventory: Inventory, node: str) -> list[ManagedFile]:
+    """Everything but the TLS pair (issued per node) that the node's csync2 dir holds."""
+    settings = inventory.file_sync
+    base = settings.config_dir
+    files = [
+        ManagedFile(posixpath.join(base, "csync2.cfg"), csync2_cfg(inventory).encode(), 0o644),
+        ManagedFile(posixpath.join(base, f"{SUPERVISOR_NAME}.env"),
+                    supervisor_env(inventory, node).encode(), 0o644),
+        ManagedFile(posixpath.join(base, SUPERVISOR_NAME), supervisor_script().encode(), 0o755),
+    ]
+    files += [ManagedFile(posixpath.join(base, f"{g.name}.key"),
+                          (group_key(inventory, g.name) + "\n").encode(), 0o600, secret=True)
+              for g in settings.groups]
+    return files
+
+
+def tls_problem(ca: ClusterCA | None, cert_file: bytes | None, name: str, address: str) -> str | None:
+    if ca is None:
+        return "no cluster CA yet"
+    why = ca.check_node_cert(cert_file, name, address)
+    if why is None and cert_file is not None and ca.cert_pem not in cert_file:
+        return "the certificate file lacks the CA certificate (csync2 needs cert + CA)"
+    return why
+
+
+def cert_der_hex(cert_file: bytes) -> str:
+    """How csync2 pins a peer: its certificate's DER bytes in upper-case hex."""
+    cert = x509.load_pem_x509_certificate(cert_file)
+    return cert.public_bytes(serialization.Encoding.DER).hex().upper()
+
+
+# --- the supervisor ---------------------------------------------------------------------
+
+_STATUS_SCRIPT = r"""
+pid=$(cat "$1/gluu-csync2d.pid" 2>/dev/null) || exit 3
+[ -n "$pid" ] && [ -r "/proc/$pid/status" ] || exit 3
+grep -q '^State:.*Z' "/proc/$pid/status" && exit 3
+tr '\0' ' ' < "/proc/$pid/cmdline" | grep -q gluu-csync2d || exit 3
+echo "$pid"
+"""
+
+_STOP_SCRIPT = r"""
+pid=$(cat "$1/gluu-csync2d.pid" 2>/dev/null) || exit 0
+[ -n "$pid" ] || exit 0
+tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q gluu-csync2d || exit 0
+kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null
+for i in $(seq 50); do
+  [ -r "/proc/$pid/status" ] || exit 0
+  grep -q '^State:.*Z' "/proc/$pid/status" && exit 0
+  sleep 0.1
+done
+kill -KILL -- "-$pid" 2>/dev/null
+exit 0
+"""
+
+
+async def supervisor_pid(container: Transport, settings: FileSync) -> int | None:
+    result = await container.run(["sh", "-c", _STATUS_SCRIPT, "gluu-csync2d-status",
+                                  state_dir(settings)], check=False)
+    return int(result.out.strip()) if result.ok and result.out.strip().isdigit() else None
+
+
+async def start_supervisor(container: Transport, settings: FileSync) -> None:
+    script = posixpath.join(settings.config_dir, SUPERVISOR_NAME)
+    await container.run(["mkdir", "-p", state_dir(settings)])
+    # A session of its own, no terminal, stdio closed: it outlives this SSH command.
+    await container.run(["sh", "-c", 'setsid -f bash "$1" < /dev/null > /dev/null 2>&1',
+                         "gluu-csync2d-start", script], timeout=30)
+    for _ in range(50):
+        if await supervisor_pid(container, settings) is not None:
+            return
+    raise NodeCheckError(container.node, f"{SUPERVISOR_NAME} did not start; see "
+                         f"{state_dir(settings)}/server.log on the node")
+
+
+async def stop_supervisor(container: Transport, settings: FileSync) -> None:
+    await container.run(["sh", "-c", _STOP_SCRIPT, "gluu-csync2d-stop", state_dir(settings)],
+                        timeout=30)
+
+
+# --- pins and markers ---------------------------------------------------------------------
+
+
+async def set_pins(container: Transport, settings: FileSync, pins: dict[str, str]) -> None:
+    """Pin each peer's current certificate, so a re-issued one is accepted, not refused."""
+    sql = "BEGIN;\n" + "".join(
+        f"DELETE FROM x509_cert WHERE peername = '{peer}';\n"
+        f"INSERT INTO x509_cert (peername, certdata) VALUES ('{peer}', '{der_hex}');\n"
+        for peer, der_hex in sorted(pins.items())) + "COMMIT;\n"
+    await container.run(["sqlite3", "-cmd", ".timeout 10000",
+                         database_file(settings, container.node)], stdin=sql, timeout=60)
+
+
+async def read_pins(container: Transport, settings: FileSync) -> dict[str, str]:
+    result = await container.run(
+        ["sqlite3", "-cmd", ".timeout 10000", "-separator", " ",
+         database_file(settings, container.node), "SELECT peername, certdata FROM x509_cert"],
+        timeout=60, check=False)
+    if not result.ok:
+        return {}
+    pins = {}
+    for line in result.out.splitlines():
+        peer, _, data = line.partition(" ")
+        pins[peer] = data.strip().upper()
+    return pins
+
+
+def marker(settings: FileSync) -> str:
+    return posixpath.join(state_dir(settings), "initialised")
