@@ -16,7 +16,7 @@ fi
 packages=(
   openssh-server openssh-client   # sshd per lab node, ssh for operators
   slapd ldap-utils                # OpenLDAP server and client tools
-  csync2                          # file replication (the seed's engine)
+  csync2 sqlite3                  # file replication (the seed's engine); sqlite3 manages its peer pins
   default-jre-headless            # keytool for Java truststores
   python3 python3-venv python3-dev build-essential libldap2-dev libsasl2-dev  # python-ldap builds
   util-linux procps iproute2 iptables inotify-tools ca-certificates
