@@ -42,8 +42,10 @@ def wait_visible(lab_dir: Path, rel: str, data: bytes, timeout: float = 60) -> f
     raise SystemExit(f"{rel} did not reach every peer within {timeout:g} s")
 
 
-def measure(lab_dir: Path, changes: int, label: str, after_write: list[str] | None) -> tuple[list[float], list[float]]:
-    latencies, runs = [], []
+def measure(lab_dir: Path, changes: int, label: str,
+            after_write: list[str] | None) -> tuple[list[float], list[float]]:
+    latencies: list[float] = []
+    runs: list[float] = []
     for i in range(changes):
         rel = f"opt/idp/conf/bench-{label}-{i}.txt"
         data = f"{label} {i} {time.time_ns()}\n".encode()

@@ -252,6 +252,7 @@ def test_wrong_key_on_a_node_is_named_and_apply_heals_it(lab: RunningLab) -> Non
     good = key.read_bytes()
     key.write_text("x" * 64 + "\n")
     restart_daemon_by_hand(lab, "node3")
+    (root(lab, "node1") / f"{CONF}/needs-the-key.txt").write_text("k\n")
     result = run_cli(["sync", "now", "-i", str(lab.inventory_path), "--format", "json"])
     assert result.returncode == 1, result.stdout
     node1 = next(r for r in json.loads(result.stdout)["runs"] if r["node"] == "node1")
@@ -261,6 +262,8 @@ def test_wrong_key_on_a_node_is_named_and_apply_heals_it(lab: RunningLab) -> Non
     assert key.read_bytes() == good
     ok = run_cli(["sync", "now", "-i", str(lab.inventory_path)])
     assert ok.returncode == 0, ok.stdout + ok.stderr
+    eventually(lambda: all(content(lab, "node3", f"{CONF}/{name}") is not None
+                           for name in ("needs-the-key.txt",)), "node3 has the change")
 
 
 def test_tls_is_on_a_foreign_certificate_is_refused(lab: RunningLab, tmp_path: Path) -> None:
@@ -276,10 +279,11 @@ def test_tls_is_on_a_foreign_certificate_is_refused(lab: RunningLab, tmp_path: P
     restart_daemon_by_hand(lab, "node3")
     plan = run_cli(["plan", "-i", str(lab.inventory_path), "--format", "json"])
     assert "issue a TLS certificate from the cluster CA" in plan.stdout
+    (root(lab, "node1") / f"{CONF}/needs-tls.txt").write_text("t\n")
     result = run_cli(["sync", "now", "-i", str(lab.inventory_path), "--format", "json"])
     assert result.returncode == 1
     node1 = next(r for r in json.loads(result.stdout)["runs"] if r["node"] == "node1")
-    assert any("node3" in p for p in node1["problems"]), node1
+    assert any("node3" in p and "cluster CA" in p for p in node1["problems"]), node1
     healed = run_cli(["apply", "-i", str(lab.inventory_path)])
     assert healed.returncode == 0, healed.stdout + healed.stderr
     ok = run_cli(["sync", "now", "-i", str(lab.inventory_path)])

@@ -37,10 +37,16 @@ def peer_problems(output: str, peers: list[str]) -> list[str]:
             current = connect.group(1) or connect.group(2)
         low = line.lower()
         who = current or "a peer"
-        if "identification failed" in low:
+        if "permission denied" in low and "peer" in low:
+            found.append(f"{who} refused the update (Permission denied): its pre-shared key "
+                         "or its csync2.cfg differs from this node's")
+        elif "identification failed" in low:
             found.append(f"{who} refused this node's pre-shared key (the keys differ)")
         elif "ssl" in low and ("error" in low or "fail" in low) or "certificate" in low and "fail" in low:
             found.append(f"TLS with {who} failed: {line.strip()}")
+        elif "config command failed" in low or "connection to remote host" in low:
+            found.append(f"{who} closed the connection during the TLS session: its "
+                         "certificate is not from the cluster CA, or its csync2.cfg lacks this node")
         elif "can't connect" in low or "connection refused" in low or "cannot connect" in low:
             found.append(f"{who} is not reachable on the csync2 port")
         elif "do not auto-resolve conflict" in low:

@@ -147,7 +147,8 @@ async def sync_now(cluster: ClusterConnection) -> list[SyncRun]:
         problems += check.problems
 
         async def update(peer: str) -> list[str]:
-            result = await cs.run("-B", "-uv", "-P", peer)
+            # -vvv: only the protocol trace says why a peer refused (e.g. another key).
+            result = await cs.run("-B", "-uvvv", "-P", peer)
             named = [p if peer in p else f"{peer}: {p}" for p in result.problems]
             return named or ([] if result.ok else [f"{peer}: csync2 -u failed: "
                                                    + (result.output.strip().splitlines() or ["?"])[-1]])
