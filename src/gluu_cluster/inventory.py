@@ -238,7 +238,7 @@ class FileSync(_Model):
     config_dir: AbsPath = "/etc/csync2"
     database_dir: AbsPath = "/var/lib/csync2"
     # A change is sent this long after the last event of a burst (seconds).
-    debounce: float = Field(0.2, ge=0.0, le=10)
+    debounce: float = Field(0.1, ge=0.0, le=10)
     # The full run that catches anything the trigger missed (seconds).
     interval: int = Field(300, ge=10, le=86400)
     # After a run that left files dirty (a peer down), try again this often (seconds).
