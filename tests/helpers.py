@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Sequence
+from pathlib import Path
 
 
 def run_cli(args: Sequence[str], *, env: dict[str, str] | None = None,
@@ -15,3 +17,18 @@ def run_cli(args: Sequence[str], *, env: dict[str, str] | None = None,
         [sys.executable, "-m", "gluu_cluster.cli.main", *args],
         capture_output=True, text=True, env=full_env, timeout=timeout, check=False,
     )
+
+
+def scan_command_lines(stop: threading.Event, seen: list[str]) -> None:
+    """Until stopped, record every process's command line (from /proc and from ps)."""
+    while not stop.is_set():
+        for pid in os.listdir("/proc"):
+            if pid.isdigit():
+                try:
+                    raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+                except OSError:
+                    continue
+                if raw:
+                    seen.append(raw.replace(b"\0", b" ").decode("utf-8", "replace"))
+        ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True, check=False)
+        seen.extend(ps.stdout.splitlines())

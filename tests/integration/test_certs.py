@@ -7,7 +7,6 @@ then the converged set, backups, expiry warnings and rotation.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import threading
@@ -18,7 +17,7 @@ import pytest
 
 from gluu_cluster.pki.certset import certificates, parse_set_tar
 from gluu_cluster.pki.keytool import parse_rfc_listing
-from tests.helpers import run_cli
+from tests.helpers import run_cli, scan_command_lines
 
 from .conftest import RunningLab, running_lab
 
@@ -81,19 +80,6 @@ def restarts(lab: RunningLab, node: str) -> int:
     return len(log.read_text().splitlines()) if log.exists() else 0
 
 
-def _scan(stop: threading.Event, seen: list[str]) -> None:
-    while not stop.is_set():
-        for pid in os.listdir("/proc"):
-            if pid.isdigit():
-                try:
-                    raw = Path(f"/proc/{pid}/cmdline").read_bytes()
-                except OSError:
-                    continue
-                seen.append(raw.replace(b"\0", b" ").decode("utf-8", "replace"))
-        ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True, check=False)
-        seen.extend(ps.stdout.splitlines())
-
-
 def test_node_whose_config_expects_another_keystore_password_is_refused(lab: RunningLab) -> None:
     before = {n: set_files(lab, n) for n in NODES}
     store_before = (root(lab, "node3") / CACERTS).read_bytes()
@@ -118,7 +104,7 @@ def test_apply_gives_every_node_the_primary_set_and_trusts_it(lab: RunningLab) -
     restarts_before = restarts(lab, "node3")
     seen: list[str] = []
     stop = threading.Event()
-    scanner = threading.Thread(target=_scan, args=(stop, seen))
+    scanner = threading.Thread(target=scan_command_lines, args=(stop, seen))
     scanner.start()
     try:
         result = subprocess.run(

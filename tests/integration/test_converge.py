@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
 import sys
 import threading
@@ -15,7 +14,7 @@ import yaml
 
 from gluu_cluster.cluster import ClusterConnection
 from gluu_cluster.facts.hosts import BEGIN
-from tests.helpers import run_cli
+from tests.helpers import run_cli, scan_command_lines
 
 from .conftest import RunningLab, running_lab
 
@@ -92,20 +91,6 @@ def test_wrong_directory_manager_password_changes_nothing(lab: RunningLab, tmp_p
     assert read_hosts(lab, "node3") == before
 
 
-def _scan_command_lines(stop: threading.Event, seen: list[str]) -> None:
-    while not stop.is_set():
-        for pid in os.listdir("/proc"):
-            if pid.isdigit():
-                try:
-                    raw = Path(f"/proc/{pid}/cmdline").read_bytes()
-                except OSError:
-                    continue
-                if raw:
-                    seen.append(raw.replace(b"\0", b" ").decode("utf-8", "replace"))
-        ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True, check=False)
-        seen.extend(ps.stdout.splitlines())
-
-
 def test_secret_never_on_a_command_line_or_in_logs(lab: RunningLab) -> None:
     password_file = lab.dir / "secrets" / "ldap-admin-password"
     secret = password_file.read_text().strip()
@@ -115,7 +100,7 @@ def test_secret_never_on_a_command_line_or_in_logs(lab: RunningLab) -> None:
     saw_bind = False
     for _attempt in range(20):
         stop = threading.Event()
-        scanner = threading.Thread(target=_scan_command_lines, args=(stop, seen))
+        scanner = threading.Thread(target=scan_command_lines, args=(stop, seen))
         scanner.start()
         result = subprocess.run(
             [sys.executable, "-m", "gluu_cluster.cli.main", "-vv", "plan", "-i",
