@@ -14,6 +14,7 @@ from ..inventory import CertificateSet, Inventory
 from ..pki.rotate import Rotated, parse_key_type, rotate_on_source
 from ..pki.setfiles import Backup, backup, list_backups, restore
 from ..pki.status import SetStatus, set_status
+from ..plan import Change
 from ..problems import has_errors
 from ..steps.certs import CertSetStep, cluster_ca_pem
 from .common import ACCEPT_NEW_OPTION, INVENTORY_OPTION, load, run_async
@@ -94,10 +95,8 @@ def status(inventory_path: str, set_name: str | None, accept_new_host_keys: bool
         raise SystemExit(1)
 
 
-def _report(title: str, change: object, state: str) -> None:
-    node = getattr(change, "node", "?")
-    summary = getattr(change, "summary", "")
-    err_console.print(f"[bold]{node}[/bold] {title}: {summary} ({state})")
+def _report(title: str, change: Change, state: str) -> None:
+    err_console.print(f"[bold]{change.node}[/bold] {title}: {change.summary} ({state})")
 
 
 async def _sync(cluster: ClusterConnection, sets: list[CertificateSet]) -> ApplyResult:

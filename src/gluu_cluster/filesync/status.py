@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from ..cluster import ClusterConnection, NodeHandle
 from ..errors import GluuClusterError
 from ..problems import Problem, define
-from .csync2 import Csync2, peer_problems
+from .csync2 import Csync2
 from .node import marker, state_dir, supervisor_pid
 
 UNREACHABLE = define("SYNC-NODE-UNREACHABLE", "error",
@@ -165,5 +165,3 @@ async def sync_now(cluster: ClusterConnection) -> list[SyncRun]:
             runs.append(result)
     return runs
 
-
-__all__ = ["cluster_sync_status", "sync_now", "peer_problems"]

@@ -89,8 +89,7 @@ def parse_rfc_listing(text: str) -> dict[str, str]:
                 # The fingerprint is the digest of the DER bytes: no need to parse the
                 # certificate (and some CA certificates in cacerts do not parse cleanly).
                 der = base64.b64decode("".join(pem[1:-1]))
-                aliases[alias] = hashlib.sha256(der).hexdigest().upper()
-                aliases[alias] = ":".join(aliases[alias][i:i + 2] for i in range(0, 64, 2))
+                aliases[alias] = hashlib.sha256(der).digest().hex(":").upper()
                 pem = None
     return aliases
 

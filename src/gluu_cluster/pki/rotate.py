@@ -105,7 +105,12 @@ async def _rebuild_keystore(handle: NodeHandle, cert_set: CertificateSet, store:
     if isinstance(password, str):
         raise NodeCheckError(handle.name, f"{store.name} cannot be rebuilt: {password}")
     path = posixpath.join(cert_set.directory, store.name)
-    aliases = await list_truststore(handle.container, path, password) or {}
+    try:
+        aliases = await list_truststore(handle.container, path, password) or {}
+    except NodeCheckError as exc:
+        raise NodeCheckError(handle.name, f"{store.name} cannot be rebuilt: the password in "
+                             f"{ref.password_from.file} ({ref.password_from.key}) does not open "
+                             "it; fix that configuration first") from exc
     alias = next(iter(aliases), store.stem.lower())
     data = pkcs12.serialize_key_and_certificates(
         alias.encode(), key, cert, None,

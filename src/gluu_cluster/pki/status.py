@@ -109,7 +109,7 @@ async def _node_facts(handle: NodeHandle, cert_set: CertificateSet,
     return _NodeFacts(files, trust, keystore_problems, trust_error)
 
 
-def _expiry_problems(node: str, info: CertInfo, warn_days: int, now: datetime.datetime,
+def _certificate_problems(node: str, info: CertInfo, warn_days: int, now: datetime.datetime,
                      set_name: str) -> list[Problem]:
     out = []
     days = info.days_left(now)
@@ -170,7 +170,7 @@ def evaluate(inventory: Inventory, cert_set: CertificateSet, source: str,
             if want is None:
                 problems.append(EXTRA.at(node, f"{name} is not in {source}'s set"))
             if info is not None:
-                problems += _expiry_problems(node, info, inventory.certificates.warn_days, now,
+                problems += _certificate_problems(node, info, inventory.certificates.warn_days, now,
                                              cert_set.name)
         differing = [n for n, f in sorted(got.files.items())
                      if n in reference and not reference[n].same_as(f)]

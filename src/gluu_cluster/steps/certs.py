@@ -102,8 +102,9 @@ class CertSetStep(Step):
         run_action = self.set.action is not None
         if run_action:
             details.append(f"then run: {self.set.action}")
-        summary = (f"copy {len(copies)} file(s)" if copies else "") + (
-            (", " if copies else "") + f"{len(why_trust)} truststore change(s)" if trust else "")
+        parts = ([f"copy {len(copies)} file(s)"] if copies else []) + (
+            [f"{len(why_trust)} truststore change(s)"] if trust else [])
+        summary = ", ".join(parts)
         return Change(handle.name, self.name, summary, tuple(details),
                       payload=CertChange(tuple(copies), tuple(trust), run_action))
 
