@@ -10,7 +10,7 @@ from ..inventory import Inventory, LDAPSettings
 from ..ldap.desired import check_credential
 from ..ldap.directory import NodeDirectory
 from ..ldap.facts import Database, LDAPFacts, read_facts
-from ..pki.ca import ClusterCA
+from ..pki.ca import ClusterCA, cluster_ca
 from ..secrets import Secret
 
 
@@ -54,11 +54,8 @@ class LDAPRun:
 
     def ca(self, inventory: Inventory, create: bool) -> ClusterCA | None:
         if self._ca is None:
-            directory = inventory.local_path(inventory.pki.directory)
-            if create:
-                self._ca = ClusterCA.load_or_create(directory, inventory.cluster)
-            elif (directory / "cluster-ca.key").exists():
-                self._ca = ClusterCA.load(directory)
+            self._ca = cluster_ca(inventory.local_path(inventory.pki.directory),
+                                  inventory.cluster, create)
         return self._ca
 
 
