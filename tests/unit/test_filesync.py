@@ -81,13 +81,13 @@ def test_test_output_lists_differences() -> None:
 def test_peer_problems_name_the_peer() -> None:
     out = ("Connecting to host node3 (SSL) ...\nResponse from peer(node3): Identification failed!\n"
            "Connecting to host node2 (SSL) ...\nCan't connect to remote host.\n")
-    problems = peer_problems(out, [])
+    problems = peer_problems(out)
     assert "node3 refused this node's pre-shared key (the keys differ)" in problems
     assert "node2 is not reachable on the csync2 port" in problems
     trace = ("Connecting to host node3 (SSL) ...\n"
              "response from peer(/f): node3 [15] <- Permission denied!\n"
              "Connecting to host node2 (SSL) ...\nConfig command failed.\n")
-    problems = peer_problems(trace, [])
+    problems = peer_problems(trace)
     assert any(p.startswith("node3 refused the update") and "pre-shared key" in p for p in problems)
     assert any(p.startswith("node2 closed the connection") and "cluster CA" in p for p in problems)
 

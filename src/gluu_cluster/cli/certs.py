@@ -17,8 +17,8 @@ from ..pki.status import SetStatus, set_status
 from ..plan import Change
 from ..problems import has_errors
 from ..steps.certs import CertSetStep, cluster_ca_pem
-from .common import ACCEPT_NEW_OPTION, INVENTORY_OPTION, load, run_async
-from .output import FORMAT_OPTION, console, err_console, print_error, print_json
+from .common import ACCEPT_NEW_OPTION, INVENTORY_OPTION, fail_if_blocked, load, run_async
+from .output import FORMAT_OPTION, console, err_console, print_json
 
 SET_OPTION = click.option("--set", "set_name", help="Only this certificate set (default: all).")
 
@@ -109,10 +109,7 @@ def _finish(result: ApplyResult) -> None:
         console.print("nothing to do: every node holds the set and trusts it")
     else:
         console.print(f"applied {len(result.applied)} change(s)")
-    for b in result.blocked:
-        print_error(f"{b.node}: {b.step} refused: {b.reason}. Fix: {b.fix}")
-    if result.blocked:
-        raise SystemExit(1)
+    fail_if_blocked(result.blocked)
 
 
 @certs.command()

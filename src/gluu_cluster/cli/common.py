@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Sequence
 from typing import Any, TypeVar
 
 import click
 
 from ..inventory import Inventory, load_inventory
+from ..plan import Blocked
 from ..secrets import RedactingFilter
+from .output import print_error
 
 T = TypeVar("T")
 
@@ -48,3 +50,11 @@ def setup_logging(verbose: int) -> None:
     root.setLevel(level)
     # asyncssh logs every channel at INFO; keep it at WARNING unless -vv.
     logging.getLogger("asyncssh").setLevel(logging.WARNING if verbose < 2 else logging.DEBUG)
+
+
+def fail_if_blocked(blocked: Sequence[Blocked]) -> None:
+    """A node refused by a step is a problem for the operator: one line each, exit 1."""
+    for outcome in blocked:
+        print_error(f"{outcome.node}: {outcome.step} refused: {outcome.reason}. Fix: {outcome.fix}")
+    if blocked:
+        raise SystemExit(1)

@@ -13,8 +13,8 @@ from ..cluster import ClusterConnection
 from ..plan import Blocked, Change, Plan, build_plan
 from ..steps import default_steps
 from ..steps.ldap_replicas import wait_in_sync
-from .common import ACCEPT_NEW_OPTION, INVENTORY_OPTION, load, run_async
-from .output import FORMAT_OPTION, console, err_console, is_tty, print_error, print_json
+from .common import ACCEPT_NEW_OPTION, INVENTORY_OPTION, fail_if_blocked, load, run_async
+from .output import FORMAT_OPTION, console, err_console, is_tty, print_json
 
 
 @contextlib.contextmanager
@@ -59,15 +59,7 @@ def plan(inventory_path: str, accept_new_host_keys: bool, output_format: str) ->
     else:
         console.print(render_plan(result))
         _summarise(result, inventory_path)
-    _fail_if_blocked(list(result.blocked))
-
-
-def _fail_if_blocked(blocked: list[Blocked]) -> None:
-    """A refused node is a problem for the operator: one line each, exit 1."""
-    for outcome in blocked:
-        print_error(f"{outcome.node}: {outcome.step} refused: {outcome.reason}. Fix: {outcome.fix}")
-    if blocked:
-        raise SystemExit(1)
+    fail_if_blocked(result.blocked)
 
 
 def _summarise(result: Plan, inventory_path: str) -> None:
@@ -138,4 +130,4 @@ def apply(inventory_path: str, accept_new_host_keys: bool, yes: bool, output_for
         console.print(f"applied {len(result.applied)} change(s)")
     if pretty and verified:
         console.print(verified)
-    _fail_if_blocked(result.blocked)
+    fail_if_blocked(result.blocked)

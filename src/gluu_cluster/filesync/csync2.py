@@ -27,7 +27,7 @@ class Csync2Result:
     problems: list[str] = field(default_factory=list)
 
 
-def peer_problems(output: str, peers: list[str]) -> list[str]:
+def peer_problems(output: str) -> list[str]:
     """What csync2's messages say about peers, one line per peer and cause."""
     found: list[str] = []
     current: str | None = None
@@ -84,8 +84,8 @@ class Csync2:
         if mode.startswith("-T"):
             return Csync2Result(result.exit_code in (0, 2), output,
                                 in_sync=result.exit_code == 2,
-                                problems=peer_problems(output, []) if result.exit_code == 1 else [])
+                                problems=peer_problems(output) if result.exit_code == 1 else [])
         if mode == "-M":
             return Csync2Result(result.exit_code in (0, 2), output, empty=result.exit_code == 2)
         return Csync2Result(result.exit_code == 0, output,
-                            problems=peer_problems(output, []) if result.exit_code else [])
+                            problems=peer_problems(output) if result.exit_code else [])

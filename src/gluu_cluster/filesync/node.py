@@ -30,6 +30,12 @@ def supervisor_script() -> str:
     return importlib.resources.files(__package__).joinpath("supervisor.sh").read_text()
 
 
+def tls_paths(settings: FileSync) -> tuple[str, str]:
+    """(key, certificate) where csync2 looks for them: CSYNC2_SYSTEM_DIR, fixed names."""
+    return (posixpath.join(settings.config_dir, TLS_KEY),
+            posixpath.join(settings.config_dir, TLS_CERT))
+
+
 def state_dir(settings: FileSync) -> str:
     return posixpath.join(settings.database_dir, "gluu")
 

@@ -6,15 +6,11 @@ node's Gluu container, supervised by gluu-csync2d (server, change trigger, full 
 
 from __future__ import annotations
 
-import posixpath
-
 from ..cluster import ClusterConnection, NodeHandle
 from ..errors import NodeCheckError
 from ..filesync.csync2 import Csync2
 from ..filesync.first_sync import first_sync
 from ..filesync.node import (
-    TLS_CERT,
-    TLS_KEY,
     cert_der_hex,
     config_files,
     marker,
@@ -23,6 +19,7 @@ from ..filesync.node import (
     start_supervisor,
     stop_supervisor,
     supervisor_pid,
+    tls_paths,
     tls_problem,
 )
 from ..inventory import Inventory
@@ -92,7 +89,7 @@ class FileSyncConfigStep(Step):
                 reasons.append(f"write {managed.path}" + (" (0600)" if managed.secret else ""))
             elif mode.out.strip() != f"{managed.mode:o}":
                 reasons.append(f"set {managed.path} to mode {managed.mode:04o}")
-        cert = await container.read_file(posixpath.join(settings.config_dir, TLS_CERT))
+        cert = await container.read_file(tls_paths(settings)[1])
         why = tls_problem(_ca(inventory, False), cert, handle.name, handle.node.address)
         if why is not None:
             reasons.append(f"issue a TLS certificate from the cluster CA ({why})")
@@ -114,10 +111,9 @@ class FileSyncConfigStep(Step):
             ca = _ca(inventory, True)
             assert ca is not None
             issued = ca.issue(handle.name, handle.node.address)
-            await container.write_file(posixpath.join(settings.config_dir, TLS_KEY),
-                                       issued.key_pem, mode=0o600)
-            await container.write_file(posixpath.join(settings.config_dir, TLS_CERT),
-                                       issued.cert_pem + ca.cert_pem, mode=0o644)
+            key_path, cert_path = tls_paths(settings)
+            await container.write_file(key_path, issued.key_pem, mode=0o600)
+            await container.write_file(cert_path, issued.cert_pem + ca.cert_pem, mode=0o644)
         # csync2 reads its configuration when it starts: the daemon step starts it again.
         await stop_supervisor(container, settings)
 
@@ -135,7 +131,7 @@ class FileSyncDaemonStep(Step):
         settings = cluster.inventory.file_sync
 
         async def cert_of(handle: NodeHandle) -> bytes | None:
-            return await handle.container.read_file(posixpath.join(settings.config_dir, TLS_CERT))
+            return await handle.container.read_file(tls_paths(settings)[1])
 
         self.pins = {}
         for handle, cert in await cluster.each(cert_of):
