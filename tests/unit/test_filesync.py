@@ -123,3 +123,16 @@ def test_group_key_is_made_once_private_and_csync2_shaped(inventory) -> None:  #
     path = inventory.local_path("pki") / "csync2-cluster_group.key"
     assert path.stat().st_mode & 0o777 == 0o600
     assert group_key(inventory, "cluster_group") == key
+
+
+def test_exit_137_is_a_timeout_only_when_the_limit_passed(inventory) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    from gluu_cluster.filesync.csync2 import Csync2
+    from gluu_cluster.transport.fake import FakeTransport
+
+    fake = FakeTransport(node="idp1.gluu.org")
+    fake.answer(["timeout"], stdout="Connecting to host idp2.gluu.org (SSL) ...\n", exit_code=137)
+    result = asyncio.run(Csync2(fake, inventory.file_sync).run("-u", timeout=5))
+    assert result.killed and not result.timed_out and not result.ok
+    assert result.problems == ["csync2 -u was killed by signal 9"]

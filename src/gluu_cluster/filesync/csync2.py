@@ -8,6 +8,7 @@ returns 0 or 1. Error lines name peers, which we map to what the operator must d
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass, field
 
 from ..errors import CommandTimeoutError
@@ -24,6 +25,7 @@ class Csync2Result:
     in_sync: bool | None = None  # -T only
     empty: bool | None = None  # -M only
     timed_out: bool = False
+    killed: bool = False  # csync2 died of a signal before the limit
     problems: list[str] = field(default_factory=list)
 
 
@@ -68,6 +70,7 @@ class Csync2:
 
     async def run(self, *args: str, timeout: float | None = None) -> Csync2Result:
         limit = timeout or self.settings.timeout
+        started = time.monotonic()
         try:
             result = await self.container.run(
                 ["timeout", "-k", "2", f"{limit:g}", *self.argv(*args)],
@@ -76,10 +79,15 @@ class Csync2:
             return Csync2Result(False, "", timed_out=True,
                                 problems=[f"csync2 did not finish within {limit:g} s"])
         output = result.out + result.err
-        if result.exit_code in (124, 137):
+        # 124/137 is timeout's verdict only if the limit really passed: csync2 itself can
+        # die of a signal (seen after a refused TLS session), which is another failure.
+        if result.exit_code in (124, 137) and time.monotonic() - started >= limit:
             return Csync2Result(False, output, timed_out=True, problems=[
                 f"csync2 {' '.join(args)} did not finish within {limit:g} s "
                 "(a peer accepts connections but does not answer: is it stopped?)"])
+        if result.exit_code > 128:
+            return Csync2Result(False, output, killed=True, problems=peer_problems(output) or [
+                f"csync2 {' '.join(args)} was killed by signal {result.exit_code - 128}"])
         mode = args[0] if args else ""
         if mode.startswith("-T"):
             return Csync2Result(result.exit_code in (0, 2), output,

@@ -149,6 +149,8 @@ async def sync_now(cluster: ClusterConnection) -> list[SyncRun]:
         async def update(peer: str) -> list[str]:
             # -vvv: only the protocol trace says why a peer refused (e.g. another key).
             result = await cs.run("-B", "-uvvv", "-P", peer)
+            if result.killed:  # once seen right after a refused TLS session: ask again
+                result = await cs.run("-B", "-uvvv", "-P", peer)
             named = [p if peer in p else f"{peer}: {p}" for p in result.problems]
             return named or ([] if result.ok else [f"{peer}: csync2 -u failed: "
                                                    + (result.output.strip().splitlines() or ["?"])[-1]])
