@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from .errors import GluuClusterError
+from .errors import GluuClusterError, TransportError
 from .inventory import Inventory, Node
 from .transport import LocalTransport, SSHTarget, SSHTransport, Transport, in_container
+from .transport.down import DownTransport
 
 T = TypeVar("T")
 
@@ -85,6 +86,22 @@ class ClusterConnection:
 
         results = await asyncio.gather(*(guarded(h) for h in self.nodes))
         return list(zip(self.nodes, results, strict=True))
+
+    async def probe(self) -> dict[str, TransportError]:
+        """Reach every node once, in parallel; the unreachable ones (returned) fail every
+        later command at once instead of each waiting for the connect timeout."""
+
+        async def reach(handle: NodeHandle) -> None:
+            await handle.host.run(["true"], timeout=15)
+
+        down: dict[str, TransportError] = {}
+        for handle, result in await self.each(reach):
+            if isinstance(result, TransportError):
+                down[handle.name] = result
+                await handle.host.close()
+                handle.host = DownTransport(handle.name, result)
+                handle.container = handle.host
+        return down
 
     async def close(self) -> None:
         await asyncio.gather(*(h.host.close() for h in self.nodes), return_exceptions=True)

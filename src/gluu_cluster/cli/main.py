@@ -16,6 +16,7 @@ from .inventory_cmds import validate
 from .lab import lab
 from .ldap import ldap
 from .output import print_error
+from .status import status
 from .sync import sync
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
@@ -39,6 +40,7 @@ cli.add_command(lab)
 cli.add_command(ldap)
 cli.add_command(certs)
 cli.add_command(sync)
+cli.add_command(status)
 
 
 def main(argv: list[str] | None = None) -> int:

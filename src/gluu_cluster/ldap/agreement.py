@@ -9,6 +9,7 @@ entry counts, means some node has not received everything yet.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -52,4 +53,37 @@ def behind(points: Mapping[str, SyncPoint]) -> dict[str, str]:
                 reasons.append(f"server {sid}: has {have or 'nothing'}, newest is {csn}")
         if reasons:
             out[node] = "; ".join(reasons)
+    return out
+
+
+def csn_time(csn: str) -> float | None:
+    """Seconds since the epoch of a CSN (``YYYYmmddHHMMSS.ffffffZ#count#sid#mod``)."""
+    try:
+        stamp = datetime.datetime.strptime(csn.split("#", 1)[0], "%Y%m%d%H%M%S.%fZ")
+    except ValueError:
+        return None
+    return stamp.replace(tzinfo=datetime.UTC).timestamp()
+
+
+def lag_seconds(points: Mapping[str, SyncPoint], now: float) -> dict[str, float]:
+    """Per node: the span between the newest change it holds and the newest change made,
+    per server ID, in the writers' clocks (0 when it holds every server's newest CSN; its
+    own server ID never counts). With nothing from a server, how long that server's
+    newest change has waited."""
+    by_node = {n: _by_sid(p.csns) for n, p in points.items()}
+    newest: dict[int, str] = {}
+    for csns in by_node.values():
+        for sid, csn in csns.items():
+            newest[sid] = max(newest.get(sid, ""), csn)
+    out: dict[str, float] = {}
+    for node, point in points.items():
+        lag = 0.0
+        for sid, csn in newest.items():
+            have = by_node[node].get(sid, "")
+            if sid == point.server_id or have >= csn:
+                continue
+            want_t = csn_time(csn) or 0.0
+            have_t = csn_time(have) if have else None
+            lag = max(lag, want_t - have_t if have_t is not None else max(0.0, now - want_t))
+        out[node] = lag
     return out

@@ -9,11 +9,21 @@ from dataclasses import dataclass, field
 from ..cluster import ClusterConnection, NodeHandle
 from ..errors import GluuClusterError
 from ..inventory import LDAPSettings
-from ..problems import Problem
+from ..problems import Problem, define
 from .agreement import SyncPoint, behind
 from .directory import Entry, NodeDirectory
 from .facts import read_facts
 from .ldif_ops import Modify
+
+UNREACHABLE = define("LDAP-NODE-UNREACHABLE", "error", "check that the node and its slapd are up")
+NO_SERVER_ID = define("LDAP-NO-SERVER-ID", "error", "run 'gluu-cluster apply'")
+CONSUMERS_MISSING = define("LDAP-CONSUMERS-MISSING", "error", "run 'gluu-cluster apply'")
+DISCONNECTED = define("LDAP-CONSUMER-DISCONNECTED", "error",
+                      "check that the provider is up and its certificate comes from the cluster "
+                      "CA (gluu-cluster apply re-issues it)")
+NOT_IN_SYNC = define("LDAP-NOT-IN-SYNC", "error",
+                     "wait for replication; if it persists, check the consumers above and run "
+                     "'gluu-cluster ldap verify'")
 
 # Attributes slapd maintains itself: never compared, never rewritten.
 OPERATIONAL = {
@@ -87,31 +97,24 @@ def problems_of(nodes: list[NodeLDAPStatus], expected_consumers: int) -> list[Pr
     healthy = [n for n in nodes if n.error is None]
     for n in nodes:
         if n.error is not None:
-            problems.append(Problem("LDAP-NODE-UNREACHABLE", "error", n.node, n.error,
-                                    "check that the node and its slapd are up"))
+            problems.append(UNREACHABLE.at(n.node, n.error))
             continue
         if expected_consumers and n.server_id is None:
-            problems.append(Problem("LDAP-NO-SERVER-ID", "error", n.node, "slapd has no server ID",
-                                    "run 'gluu-cluster apply'"))
+            problems.append(NO_SERVER_ID.at(n.node, "slapd has no server ID"))
         if len(n.consumers) < expected_consumers:
-            problems.append(Problem(
-                "LDAP-CONSUMERS-MISSING", "error", n.node,
-                f"{len(n.consumers)} of {expected_consumers} replication consumers configured",
-                "run 'gluu-cluster apply'"))
+            problems.append(CONSUMERS_MISSING.at(
+                n.node, f"{len(n.consumers)} of {expected_consumers} replication consumers configured"))
         for c in n.consumers:
             if not c.connected:
-                problems.append(Problem(
-                    "LDAP-CONSUMER-DISCONNECTED", "error", n.node,
+                problems.append(DISCONNECTED.at(
+                    n.node,
                     f"consumer {c.rid} has no connection to {c.provider} (phase {c.phase or '-'}): "
                     "the provider is down, or its TLS certificate or the replicator bind is refused",
                     f"check that {c.provider} is up and its certificate comes from the cluster CA "
                     "(gluu-cluster apply re-issues it)"))
     points = {n.node: SyncPoint(n.entries or 0, n.context_csns, n.server_id) for n in healthy}
     for node, why in behind(points).items():
-        problems.append(Problem(
-            "LDAP-NOT-IN-SYNC", "error", node, f"has not received every change: {why}",
-            "wait for replication; if it persists, check the consumers above and run "
-            "'gluu-cluster ldap verify'"))
+        problems.append(NOT_IN_SYNC.at(node, f"has not received every change: {why}"))
     return problems
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from ..errors import NodeCheckError
 from ..secrets import Secret
 from ..transport import Transport
+from .javastore import StoreFormatError, StorePasswordError, opens, read_store
 
 TIMEOUT = 180.0
 _KEYTOOL = 'kt() { keytool -J-Duser.language=en -J-Duser.country=US "$@"; }\n'
@@ -107,7 +108,23 @@ class TrustOp:
 
 
 async def list_truststore(container: Transport, path: str, password: Secret) -> dict[str, str] | None:
-    """The store's aliases and fingerprints; None when it does not exist yet."""
+    """The store's aliases and fingerprints; None when it does not exist yet.
+
+    JKS and PKCS12 are read here (no JVM per call); other formats by the node's keytool."""
+    data = await container.read_file(path)
+    if data is None:
+        return None
+    try:
+        return {e.alias: e.fingerprint for e in read_store(data, password.reveal())}
+    except StorePasswordError:
+        raise NodeCheckError(container.node, f"truststore {path} did not open with the "
+                             "configured password; fix certificates.sets[].truststore.password"
+                             ) from None
+    except StoreFormatError:
+        return await _keytool_listing(container, path, password)
+
+
+async def _keytool_listing(container: Transport, path: str, password: Secret) -> dict[str, str] | None:
     result = await container.run(["sh", "-c", _LIST_SCRIPT, "gluu-keytool-list", path],
                                  stdin=_stdin(password), timeout=TIMEOUT, check=False)
     if result.exit_code == 3:
@@ -132,7 +149,12 @@ async def change_truststore(container: Transport, path: str, store_type: str, pa
 
 
 async def password_opens(container: Transport, keystore: bytes, password: Secret) -> bool:
-    """Whether ``password`` opens these key store bytes, as Java on the node sees it."""
+    """Whether ``password`` opens these key store bytes (JKS/PKCS12 read here, others by
+    the node's keytool)."""
+    try:
+        return opens(keystore, password.reveal())
+    except StoreFormatError:
+        pass
     result = await container.run(["sh", "-c", _OPENS_SCRIPT, "gluu-keytool-check"],
                                  stdin=_stdin(password, keystore), timeout=TIMEOUT, check=False)
     return result.ok
