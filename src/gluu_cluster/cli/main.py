@@ -16,6 +16,7 @@ from .inventory_cmds import validate
 from .lab import lab
 from .ldap import ldap
 from .output import print_error
+from .serve import serve
 from .status import status
 from .sync import sync
 
@@ -41,6 +42,7 @@ cli.add_command(ldap)
 cli.add_command(certs)
 cli.add_command(sync)
 cli.add_command(status)
+cli.add_command(serve)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,1 @@
+"""The health service: /health, /nodes/NAME/health, /metrics and a status page."""
