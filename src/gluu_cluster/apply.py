@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 
 from .cluster import ClusterConnection
 from .errors import GluuClusterError, StepError, TransportError, UsageError
+from .journal import Journal
 from .plan import Blocked, Change, Outcome, Step, build_plan, plan_step
 
-# Called with (step title, node, summary) before and after each change.
+# Called with (step title, change, "start" | "done" | "failed") around each change.
 Reporter = Callable[[str, Change, str], None]
 
 
@@ -34,6 +35,7 @@ async def apply_steps(
     *,
     confirm: Callable[[Change], bool] | None = None,
     report: Reporter = _no_report,
+    journal: Journal | None = None,
 ) -> ApplyResult:
     """Each step is planned again just before it runs, so it sees what earlier steps did.
 
@@ -41,6 +43,7 @@ async def apply_steps(
     node untouched rather than half-converged.
     """
     allowed: set[tuple[str, str]] = set()
+    await recover_interrupted(steps, cluster)
 
     def confirmed(change: Change) -> bool:
         if (change.node, change.step) in allowed:
@@ -69,12 +72,26 @@ async def apply_steps(
                 confirmed(outcome)
             handle = cluster.handle(outcome.node)
             report(step.title, outcome, "start")
+            if journal is not None:
+                journal.started(outcome.node, step.name, outcome.summary)
             try:
                 await step.apply_change(handle, outcome)
             except GluuClusterError as exc:
                 report(step.title, outcome, "failed")
                 detail = f"{exc.detail}; {exc.hint}" if isinstance(exc, TransportError) else str(exc)
                 raise StepError(outcome.node, step.name, detail) from exc
+            if journal is not None:
+                journal.done(outcome.node, step.name)
+            cluster.interrupted.discard((outcome.node, step.name))
             report(step.title, outcome, "done")
             result.applied.append(outcome)
     return result
+
+
+async def recover_interrupted(steps: Sequence[Step], cluster: ClusterConnection) -> None:
+    """Let each step whose change a killed run cut off put its node back in order first."""
+    by_name = {s.name: s for s in steps}
+    for node, step_name in sorted(cluster.interrupted):
+        step = by_name.get(step_name)
+        if step is not None and node in {h.name for h in cluster.nodes}:
+            await step.recover(cluster.handle(node), cluster)

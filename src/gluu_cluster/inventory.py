@@ -331,6 +331,23 @@ class Certificates(_Model):
 # --- nodes and cluster --------------------------------------------------------------
 
 
+class Preflight(_Model):
+    """What ``check`` requires of every node; defaults are the seed's requirements."""
+
+    min_cpus: int = Field(default=2, ge=1)
+    min_memory_gb: float = Field(default=8, gt=0)
+    min_root_gb: float = Field(default=40, gt=0)
+    # csync2's `auto younger` decides by mtime: clocks must agree closely.
+    max_clock_skew: float = Field(default=1.0, gt=0)
+    properties_file: AbsPath = GLUU_SETUP_PROPERTIES
+    # Keys that must hold the same value on every node (the seed's "Optional actions").
+    same_properties: list[str] = Field(default_factory=lambda: [
+        "ldapPass", "shibJksPass", "asimbaJksPass", "encode_salt", "oxauth_openid_jks_pass",
+        "inumOrg", "inumAppliance"])
+    version_key: str = "oxVersion"
+    port_timeout: float = Field(default=3.0, gt=0)
+
+
 class PKISettings(_Model):
     # Where the cluster CA lives (key 0600), relative to the inventory file.
     directory: str = "pki"
@@ -357,6 +374,7 @@ class Inventory(_Model):
     file_sync: FileSync = Field(default_factory=FileSync)
     certificates: Certificates = Field(default_factory=Certificates)
     pki: PKISettings = Field(default_factory=PKISettings)
+    preflight: Preflight = Field(default_factory=Preflight)
 
     # Set by the loader, not by the file: where relative paths are resolved from.
     _source_path: Path = PrivateAttr(default=Path("cluster.yaml").resolve())

@@ -70,6 +70,10 @@ class Step(abc.ABC):
     async def prepare(self, cluster: ClusterConnection) -> None:  # noqa: B027 - optional hook
         """Read cluster-wide facts once before the per-node planning (e.g. all server IDs)."""
 
+    async def recover(self, handle: NodeHandle, cluster: ClusterConnection) -> None:  # noqa: B027
+        """Before planning, after a run was killed during this step's change on the node:
+        put the node back in a state planning can read (e.g. start a stopped service)."""
+
     @abc.abstractmethod
     async def plan_node(self, handle: NodeHandle, cluster: ClusterConnection) -> Outcome:
         """Read facts and say what would change on this node; never change anything."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import time
 from collections.abc import Callable, Iterator
 
 import click
@@ -10,11 +12,17 @@ from rich.table import Table
 
 from ..apply import ApplyResult, apply_steps
 from ..cluster import ClusterConnection
+from ..health import ClusterStatus, gather_status
+from ..inventory import Inventory
+from ..journal import Journal, PreviousRun, read_previous
 from ..plan import Blocked, Change, Plan, build_plan
+from ..preflight.run import run_check
 from ..steps import default_steps
 from ..steps.ldap_replicas import wait_in_sync
+from .check import IGNORE_OPTION, fail_on
 from .common import ACCEPT_NEW_OPTION, INVENTORY_OPTION, fail_if_blocked, load, run_async
 from .output import FORMAT_OPTION, console, err_console, is_tty, print_json
+from .status import render_status
 
 
 @contextlib.contextmanager
@@ -51,12 +59,16 @@ def plan(inventory_path: str, accept_new_host_keys: bool, output_format: str) ->
 
     async def go() -> Plan:
         async with ClusterConnection(inventory, accept_new_host_keys=accept_new_host_keys) as c:
+            c.interrupted = read_previous(inventory).keys
             return await build_plan(default_steps(inventory), c)
 
     result = run_async(go())
+    notes = _history_notes(inventory, read_previous(inventory))
     if output_format == "json":
-        print_json(result.to_dict())
+        print_json(result.to_dict() | {"notes": notes})
     else:
+        for note in notes:
+            console.print(f"[yellow]note:[/yellow] {note}")
         console.print(render_plan(result))
         _summarise(result, inventory_path)
     fail_if_blocked(result.blocked)
@@ -82,40 +94,64 @@ def _confirm(yes: bool) -> Callable[[Change], bool]:
     return ask
 
 
+def _history_notes(inventory: Inventory, previous: PreviousRun) -> list[str]:
+    """What the journal says about the last run: cut-off changes, nodes since removed."""
+    notes = []
+    if previous.interrupted:
+        cut = ", ".join(f"{i.step} on {i.node}" for i in previous.interrupted)
+        notes.append(f"the previous apply did not finish ({cut} cut off): those changes are "
+                     "planned again")
+    if previous.nodes:
+        current = {n.name for n in inventory.nodes}
+        for gone in (n for n in previous.nodes if n not in current):
+            notes.append(f"{gone} is no longer in the inventory: the other nodes stop "
+                         f"replicating with it (LDAP consumers, csync2 hosts); {gone} itself is "
+                         "left as it is: stop its slapd and gluu-csync2d, or wipe it, yourself")
+    return notes
+
+
+class _Progress:
+    """One line per change on stderr: [n/N steps] node step: summary ... done."""
+
+    def __init__(self, steps: int, pretty: bool) -> None:
+        self.steps, self.pretty = steps, pretty
+        self.titles: list[str] = []
+        self.started = time.monotonic()
+
+    def __call__(self, title: str, change: Change, state: str) -> None:
+        if not self.pretty:
+            return
+        if title not in self.titles:
+            self.titles.append(title)
+        where = f"[dim]\\[{len(self.titles)}/{self.steps}][/dim] [bold]{change.node}[/bold] {title}"
+        if state == "start":
+            err_console.print(f"{where}: {change.summary} ...")
+        elif state == "done":
+            err_console.print(f"{where}: [green]done[/green] "
+                              f"[dim]({time.monotonic() - self.started:.1f} s)[/dim]")
+        else:
+            err_console.print(f"{where}: [red]failed[/red]")
+
+
 @click.command()
 @INVENTORY_OPTION
 @ACCEPT_NEW_OPTION
 @click.option("--yes", is_flag=True, help="Allow destructive steps without asking.")
+@IGNORE_OPTION
 @FORMAT_OPTION
-def apply(inventory_path: str, accept_new_host_keys: bool, yes: bool, output_format: str) -> None:
-    """Converge the cluster: run every step that has something to do, stop on the first error."""
+def apply(inventory_path: str, accept_new_host_keys: bool, yes: bool, ignored: tuple[str, ...],
+          output_format: str) -> None:
+    """Converge the cluster: preflight check, then every step that has something to do (a
+    journal lets the next run finish a killed one), then verify and print the status."""
     inventory = load(inventory_path)
     pretty = output_format == "pretty"
-
-    def report(title: str, change: Change, state: str) -> None:
-        if not pretty:
-            return
-        if state == "start":
-            err_console.print(f"[bold]{change.node}[/bold] {title}: {change.summary} ...")
-        elif state == "done":
-            err_console.print(f"[bold]{change.node}[/bold] {title}: [green]done[/green]")
-        else:
-            err_console.print(f"[bold]{change.node}[/bold] {title}: [red]failed[/red]")
-
-    async def go() -> tuple[ApplyResult, str]:
-        async with ClusterConnection(inventory, accept_new_host_keys=accept_new_host_keys) as c:
-            with console.status("applying ...", spinner="dots") if pretty else _nothing():
-                result = await apply_steps(default_steps(inventory), c, confirm=_confirm(yes),
-                                           report=report)
-            verified = ""
-            if inventory.ldap is not None and len(inventory.nodes) > 1:
-                with console.status("waiting for LDAP to converge ...") if pretty else _nothing():
-                    state = await wait_in_sync(c, inventory.ldap)
-                entries = next(iter(state.values())).entries
-                verified = f"LDAP in sync on all {len(state)} nodes ({entries} entries)"
-            return result, verified
-
-    result, verified = run_async(go())
+    with Journal(inventory) as journal:
+        for note in _history_notes(inventory, journal.previous):
+            err_console.print(f"[yellow]note:[/yellow] {note}")
+        result, status = run_async(_converge(inventory, accept_new_host_keys, yes, ignored, pretty,
+                                             journal))
+        if status.healthy and not result.blocked:
+            journal.finish()
     if not pretty:
         print_json({
             "cluster": inventory.cluster,
@@ -123,11 +159,45 @@ def apply(inventory_path: str, accept_new_host_keys: bool, yes: bool, output_for
             "applied": [{"node": c.node, "step": c.step, "summary": c.summary} for c in result.applied],
             "blocked": [{"node": b.node, "step": b.step, "reason": b.reason, "fix": b.fix}
                         for b in result.blocked],
+            "status": status.to_dict(),
         })
-    elif result.nothing_to_do and not result.blocked:
-        console.print("nothing to do: the cluster already matches the inventory")
     else:
-        console.print(f"applied {len(result.applied)} change(s)")
-    if pretty and verified:
-        console.print(verified)
+        if result.nothing_to_do and not result.blocked:
+            console.print("nothing to do: the cluster already matches the inventory")
+        else:
+            console.print(f"applied {len(result.applied)} change(s)")
+        console.print(render_status(status))
     fail_if_blocked(result.blocked)
+    if not status.healthy:
+        raise SystemExit(1)
+
+
+async def _converge(inventory: Inventory, accept_new: bool, yes: bool, ignored: tuple[str, ...],
+                    pretty: bool, journal: Journal) -> tuple[ApplyResult, ClusterStatus]:
+    async with ClusterConnection(inventory, accept_new_host_keys=accept_new) as c:
+        with console.status("preflight check ...") if pretty else _nothing():
+            report = (await run_check(c)).without(set(ignored))
+        fail_on(report)
+    # A fresh connection: the check's probe marks unreachable nodes for good.
+    async with ClusterConnection(inventory, accept_new_host_keys=accept_new) as c:
+        c.interrupted = journal.previous.keys
+        steps = default_steps(inventory)
+        result = await apply_steps(steps, c, confirm=_confirm(yes), journal=journal,
+                                   report=_Progress(len(steps), pretty))
+        if inventory.ldap is not None and len(inventory.nodes) > 1:
+            with console.status("waiting for LDAP to converge ...") if pretty else _nothing():
+                await wait_in_sync(c, inventory.ldap)
+        with console.status("verifying ...") if pretty else _nothing():
+            status = await _verified(c)
+    return result, status
+
+
+async def _verified(cluster: ClusterConnection, settle: float = 60) -> ClusterStatus:
+    """The final status; daemons just started may need a moment, so errors are read
+    again until ``settle`` seconds passed."""
+    deadline = time.monotonic() + settle
+    while True:
+        status = await gather_status(cluster)
+        if status.healthy or time.monotonic() > deadline:
+            return status
+        await asyncio.sleep(2)

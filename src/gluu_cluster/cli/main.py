@@ -10,6 +10,7 @@ from .. import __version__
 from ..errors import GluuClusterError
 from ..plan import PlanError
 from .certs import certs
+from .check import check
 from .common import setup_logging
 from .converge import apply, plan
 from .inventory_cmds import validate
@@ -35,6 +36,7 @@ def cli(verbose: int) -> None:
 
 
 cli.add_command(validate)
+cli.add_command(check)
 cli.add_command(plan)
 cli.add_command(apply)
 cli.add_command(lab)

@@ -20,8 +20,10 @@ FORMAT_OPTION = click.option(
     help="Output as a human-readable table or as JSON.",
 )
 
-console = Console(highlight=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+# Not a terminal (CI logs, pipes): wide enough that tables keep one line per row.
+console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True,
+                      width=None if sys.stderr.isatty() else 160)
 
 
 def print_json(data: Any) -> None:

@@ -66,6 +66,7 @@ def setup_properties(node: LabNode, secrets: InstallSecrets) -> str:
             "installOxAuth=True",
             "installOxTrust=True",
             "ldap_type=openldap",
+            "oxVersion=3.1.6.Final",
             "",
         ]
     )

@@ -72,3 +72,14 @@ async def wait_ready(handle: NodeHandle, settings: LDAPSettings, timeout: float 
             last = exc.detail
         await asyncio.sleep(0.2)
     raise NodeCheckError(handle.name, f"slapd did not answer within {timeout:g} s after start: {last}")
+
+
+async def ensure_running(handle: NodeHandle, settings: LDAPSettings) -> None:
+    """Start slapd unless it already answers."""
+    try:
+        await NodeDirectory(handle.container, settings.ldapi_socket).search(
+            "", "base", attrs=["1.1"], timeout=10)
+        return
+    except LDAPCommandError:
+        pass
+    await start_slapd(handle, settings)

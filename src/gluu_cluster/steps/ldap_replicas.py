@@ -13,6 +13,7 @@ from ..ldap.desired import ACCESSLOG_SUFFIX, assign_server_ids, provider_url, sy
 from ..ldap.facts import LDAPFacts
 from ..ldap.initialise import initialise
 from ..ldap.ldif_ops import Modify
+from ..ldap.service import ensure_running
 from ..plan import Change, NoOp, Outcome, Step
 from .ldap_common import LDAPRun, directory_of, ldap_of, main_db_or_fail
 
@@ -50,7 +51,8 @@ class LDAPInitStep(_ClusterFactsStep):
         if handle.name == primary:
             return NoOp(handle.name, self.name, "the primary is the source of the data")
         facts = self._facts[handle.name]
-        if facts.suffix_uuid == self.primary_uuid(inventory):
+        redo = (handle.name, self.name) in cluster.interrupted
+        if facts.suffix_uuid == self.primary_uuid(inventory) and not redo:
             return NoOp(handle.name, self.name, f"already a replica of {primary}'s {settings.suffix}")
         dirs = [main_db_or_fail(facts, settings.suffix).directory]
         log = facts.database(ACCESSLOG_SUFFIX)
@@ -60,10 +62,16 @@ class LDAPInitStep(_ClusterFactsStep):
             handle.name, self.name,
             f"replace this node's {settings.suffix} with {primary}'s (slapcat/slapadd; "
             "the old database is kept aside)",
-            (f"{handle.name}'s {settings.suffix} was created separately (different entryUUID)",),
+            ("the previous apply was killed during this node's initialisation: its import "
+             "may be partial" if redo else
+             f"{handle.name}'s {settings.suffix} was created separately (different entryUUID)",),
             destructive=True,
             payload=(cluster.handle(primary), settings, dirs),
         )
+
+    async def recover(self, handle: NodeHandle, cluster: ClusterConnection) -> None:
+        # Killed between slapd's stop and its start: start it, so the node can be read.
+        await ensure_running(handle, ldap_of(cluster))
 
     async def apply_change(self, handle: NodeHandle, change: Change) -> None:
         source, settings, dirs = change.payload

@@ -1,0 +1,151 @@
+"""Are the cluster's ports reachable from every node to every other?
+
+Before the first apply nothing listens on them yet, and "connection refused" cannot tell
+a closed port from a firewall's reject. So each node first opens a short-lived listener
+on every port nothing holds yet (python3, on the node's own address), every node then
+connects to every peer, and the listeners are stopped. A port a service already holds
+is tested against that service.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+from dataclasses import dataclass
+
+from ..cluster import NodeHandle
+
+LISTEN_SECONDS = 60  # a listener left behind by a killed check goes away by itself
+
+# argv: seconds to live, address, ports. Binds what it can, prints "bound PORT" or
+# "busy PORT" (a service holds it) for each, then "ready".
+_LISTENER = r"""
+import socket, sys, time
+LIMIT = float(sys.argv[1])
+address, ports = sys.argv[2], [int(p) for p in sys.argv[3:]]
+held = []
+for port in ports:
+    s = socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET)
+    try:
+        s.bind((address, port))
+        s.listen(16)
+        held.append(s)
+        print("bound", port)
+    except OSError:
+        print("busy", port)
+print("ready", flush=True)
+sys.stdout.close()
+end = time.time() + LIMIT
+for s in held:
+    s.settimeout(0.2)
+while time.time() < end:
+    for s in held:
+        try:
+            c, _ = s.accept()
+            c.close()
+        except OSError:
+            pass
+"""
+
+_START = r"""
+out=$(mktemp)
+setsid python3 -c "$1" "${@:2}" > "$out" 2>&1 < /dev/null &
+pid=$!
+for _ in $(seq 100); do grep -q '^ready' "$out" && break; sleep 0.05; done
+cat "$out"; rm -f "$out"; echo "pid $pid"
+"""
+
+# argv: timeout, then address port pairs. Prints "address port open|refused|timeout".
+_PROBE = r"""
+t=$1; shift
+while [ "$#" -ge 2 ]; do
+  timeout "$t" bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$1" "$2" 2>/dev/null
+  case $? in 0) r=open ;; 124) r=timeout ;; *) r=refused ;; esac
+  echo "$1 $2 $r"; shift 2
+done
+"""
+
+
+@dataclass(frozen=True)
+class PortResult:
+    source: str
+    target: str
+    port: int
+    result: str  # open | refused | timeout | error: ...
+    verified: bool  # a listener of ours or a running service was there
+
+
+def _bind_address(address: str) -> str:
+    try:
+        ipaddress.ip_address(address)
+        return address
+    except ValueError:
+        return "0.0.0.0"  # a hostname: listen on every address
+
+
+async def _start(handle: NodeHandle, ports: list[int]) -> tuple[int | None, set[int]]:
+    """(listener pid, the ports that have something listening now)."""
+    result = await handle.host.run(
+        ["bash", "-c", _START, "gluu-preflight-listen", _LISTENER, str(LISTEN_SECONDS),
+         _bind_address(handle.node.address),
+         *map(str, ports)], timeout=30, check=False)
+    pid, listening = None, set()
+    for line in result.out.splitlines():
+        word, _, value = line.partition(" ")
+        if word in ("bound", "busy") and value.isdigit():
+            listening.add(int(value))
+        elif word == "pid" and value.isdigit():
+            pid = int(value)
+    return pid, listening
+
+
+async def _probe(handle: NodeHandle, targets: list[tuple[str, int]],
+                 timeout: float) -> dict[tuple[str, int], str]:
+    args = [str(timeout)] + [x for address, port in targets for x in (address, str(port))]
+    result = await handle.host.run(["bash", "-c", _PROBE, "gluu-preflight-probe", *args],
+                                   timeout=timeout * len(targets) + 30)
+    found = {}
+    for line in result.out.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[1].isdigit():
+            found[(parts[0], int(parts[1]))] = parts[2]
+    return found
+
+
+async def check_ports(handles: list[NodeHandle], ports: list[int], timeout: float,
+                      can_listen: dict[str, bool]) -> list[PortResult]:
+    """From every node to every other one, on every port (unreachable nodes left out)."""
+    started = await asyncio.gather(*(
+        _start(h, ports) if can_listen.get(h.name) else _nothing() for h in handles),
+        return_exceptions=True)
+    listening = {h.name: (s[1] if isinstance(s, tuple) else set())
+                 for h, s in zip(handles, started, strict=True)}
+    try:
+        async def probe(h: NodeHandle) -> dict[tuple[str, int], str]:
+            targets = [(p.node.address, port) for p in handles if p is not h for port in ports]
+            return await _probe(h, targets, timeout)
+
+        answers = await asyncio.gather(*(probe(h) for h in handles), return_exceptions=True)
+        probed = list(zip(handles, answers, strict=True))
+    finally:
+        await asyncio.gather(*(
+            h.host.run(["kill", str(s[0])], check=False, timeout=15)
+            for h, s in zip(handles, started, strict=True)
+            if isinstance(s, tuple) and s[0] is not None), return_exceptions=True)
+    results = []
+    for h, found in probed:
+        for peer in handles:
+            if peer is h:
+                continue
+            for port in ports:
+                if isinstance(found, BaseException):
+                    outcome = f"error: {found}"
+                else:
+                    outcome = found.get((peer.node.address, port), "error: no answer")
+                results.append(PortResult(h.name, peer.name, port, outcome,
+                                          port in listening.get(peer.name, set())))
+    return results
+
+
+async def _nothing() -> tuple[None, set[int]]:
+    return None, set()
