@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
 # The main job on a local lab: install, start 3 fake Gluu hosts with the seed's 36,000-entry
-# directory on the primary, show the plan, apply it, show the lab. Leaves the lab running.
+# directory on the primary, check them, apply, then show the cluster at work (an LDAP write
+# on node 1 reaching node 3, a file edit on node 2 reaching node 1, certificates agreeing)
+# and its status. Leaves the lab running.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
 gc=.venv/bin/gluu-cluster
+inv=gluu-lab/cluster.yaml
 $gc lab up --nodes "${LAB_NODES:-3}" --entries "${LAB_ENTRIES:-36000}"
-$gc validate -i gluu-lab/cluster.yaml
-$gc plan -i gluu-lab/cluster.yaml
-$gc apply -i gluu-lab/cluster.yaml --yes
-$gc apply -i gluu-lab/cluster.yaml --yes   # a second run has nothing to do
-$gc lab status
+$gc check -i $inv
+$gc apply -i $inv --yes
+$gc apply -i $inv --yes   # a second run has nothing to do
 echo
-echo "The lab is running. Stop it with: .venv/bin/gluu-cluster lab down"
+.venv/bin/python scripts/demo_show.py $inv
+echo
+$gc status -i $inv
+echo
+echo "The lab is running. Watch it with: $gc status -i $inv --watch 5"
+echo "Health endpoints: $gc serve -i $inv   (then http://127.0.0.1:8990/health, /metrics)"
+echo "Stop it with: $gc lab down"

@@ -62,13 +62,14 @@ def plan(inventory_path: str, accept_new_host_keys: bool, output_format: str) ->
             c.interrupted = read_previous(inventory).keys
             return await build_plan(default_steps(inventory), c)
 
-    result = run_async(go())
     notes = _history_notes(inventory, read_previous(inventory))
+    if output_format == "pretty":  # first: they may explain why a node cannot be read
+        for note in notes:
+            console.print(f"[yellow]note:[/yellow] {note}")
+    result = run_async(go())
     if output_format == "json":
         print_json(result.to_dict() | {"notes": notes})
     else:
-        for note in notes:
-            console.print(f"[yellow]note:[/yellow] {note}")
         console.print(render_plan(result))
         _summarise(result, inventory_path)
     fail_if_blocked(result.blocked)
@@ -99,8 +100,8 @@ def _history_notes(inventory: Inventory, previous: PreviousRun) -> list[str]:
     notes = []
     if previous.interrupted:
         cut = ", ".join(f"{i.step} on {i.node}" for i in previous.interrupted)
-        notes.append(f"the previous apply did not finish ({cut} cut off): those changes are "
-                     "planned again")
+        notes.append(f"the previous apply did not finish ({cut} cut off): apply redoes those "
+                     "changes (and starts a service the cut left stopped)")
     if previous.nodes:
         current = {n.name for n in inventory.nodes}
         for gone in (n for n in previous.nodes if n not in current):

@@ -203,12 +203,12 @@ def ports(results: list[PortResult], nodes: list[str]) -> list[Verdict]:
     out = []
     for node in nodes:
         mine = [r for r in results if r.source == node]
-        blocked = [r for r in mine if r.result != "open" and r.verified]
-        unverified = [r for r in mine if r.result != "open" and not r.verified]
+        blocked = [r for r in mine if r.result != "open" and r.held_by]
+        unverified = [r for r in mine if r.result != "open" and not r.held_by]
         problem = None
         if blocked:
             problem = PORT_BLOCKED.at(node, "cannot reach " + ", ".join(
-                f"{r.target}:{r.port} ({r.result})" for r in blocked))
+                f"{r.target}:{r.port} ({r.result}; {r.held_by} listens there)" for r in blocked))
         elif unverified:
             problem = PORT_UNVERIFIED.at(node, "nothing listens on " + ", ".join(
                 f"{r.target}:{r.port}" for r in unverified) + " and check could not open a listener")

@@ -26,6 +26,8 @@ address, ports = sys.argv[2], [int(p) for p in sys.argv[3:]]
 held = []
 for port in ports:
     s = socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET)
+    # Our own probes leave TIME_WAIT behind: without this a second check finds it "busy".
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         s.bind((address, port))
         s.listen(16)
@@ -72,7 +74,7 @@ class PortResult:
     target: str
     port: int
     result: str  # open | refused | timeout | error: ...
-    verified: bool  # a listener of ours or a running service was there
+    held_by: str | None  # "check's listener" or "a service": something listened there
 
 
 def _bind_address(address: str) -> str:
@@ -83,17 +85,17 @@ def _bind_address(address: str) -> str:
         return "0.0.0.0"  # a hostname: listen on every address
 
 
-async def _start(handle: NodeHandle, ports: list[int]) -> tuple[int | None, set[int]]:
-    """(listener pid, the ports that have something listening now)."""
+async def _start(handle: NodeHandle, ports: list[int]) -> tuple[int | None, dict[int, str]]:
+    """(listener pid, port -> who listens there now)."""
     result = await handle.host.run(
         ["bash", "-c", _START, "gluu-preflight-listen", _LISTENER, str(LISTEN_SECONDS),
          _bind_address(handle.node.address),
          *map(str, ports)], timeout=30, check=False)
-    pid, listening = None, set()
+    pid, listening = None, {}
     for line in result.out.splitlines():
         word, _, value = line.partition(" ")
         if word in ("bound", "busy") and value.isdigit():
-            listening.add(int(value))
+            listening[int(value)] = "check's listener" if word == "bound" else "a service"
         elif word == "pid" and value.isdigit():
             pid = int(value)
     return pid, listening
@@ -118,7 +120,7 @@ async def check_ports(handles: list[NodeHandle], ports: list[int], timeout: floa
     started = await asyncio.gather(*(
         _start(h, ports) if can_listen.get(h.name) else _nothing() for h in handles),
         return_exceptions=True)
-    listening = {h.name: (s[1] if isinstance(s, tuple) else set())
+    listening = {h.name: (s[1] if isinstance(s, tuple) else {})
                  for h, s in zip(handles, started, strict=True)}
     try:
         async def probe(h: NodeHandle) -> dict[tuple[str, int], str]:
@@ -143,9 +145,9 @@ async def check_ports(handles: list[NodeHandle], ports: list[int], timeout: floa
                 else:
                     outcome = found.get((peer.node.address, port), "error: no answer")
                 results.append(PortResult(h.name, peer.name, port, outcome,
-                                          port in listening.get(peer.name, set())))
+                                          listening[peer.name].get(port)))
     return results
 
 
-async def _nothing() -> tuple[None, set[int]]:
-    return None, set()
+async def _nothing() -> tuple[None, dict[int, str]]:
+    return None, {}
