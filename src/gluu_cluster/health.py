@@ -23,6 +23,11 @@ from .steps.certs import cluster_ca_pem
 NODE_UNREACHABLE = define("NODE-UNREACHABLE", "error",
                           "check that the node is up and reachable over SSH from this machine")
 
+# Problems of a node's links to its peers: when a peer is down they say so, and the node
+# itself still serves (a load balancer should keep sending it traffic).
+LINK_CODES = {"LDAP-CONSUMER-DISCONNECTED", "LDAP-NOT-IN-SYNC", "SYNC-PEER-FAILED",
+              "SYNC-NOT-IN-SYNC", "SYNC-DIRTY"}
+
 # Area-specific "unreachable" codes a NODE-UNREACHABLE already says for the same node.
 _AREA_UNREACHABLE = {"LDAP-NODE-UNREACHABLE", "SYNC-NODE-UNREACHABLE", "CERT-NODE-UNREACHABLE"}
 
@@ -76,7 +81,14 @@ class ClusterStatus:
         return [p for p in self.problems if p.node == name]
 
     def node_healthy(self, name: str) -> bool:
-        return not has_errors(self.node_problems(name))
+        """The node answers and no error concerns it, apart from its links to a peer that
+        is down (what a load balancer in front of this one node needs to know)."""
+        row = self.node(name)
+        if row is None or not row.reachable:
+            return False
+        peer_down = any(not r.reachable for r in self.nodes if r.node != name)
+        own = [p for p in self.node_problems(name) if not (peer_down and p.code in LINK_CODES)]
+        return not has_errors(own)
 
     def to_dict(self) -> dict[str, Any]:
         return {

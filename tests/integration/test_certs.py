@@ -85,7 +85,15 @@ def test_node_whose_config_expects_another_keystore_password_is_refused(lab: Run
     store_before = (root(lab, "node3") / CACERTS).read_bytes()
     original = set_property(lab, "node3", "shibJksPass", "not-the-password-of-node1")
     try:
-        result = run_cli(["apply", "-i", str(lab.inventory_path), "--yes"])
+        # The preflight sees the differing setup.properties.last first and changes nothing...
+        checked = run_cli(["apply", "-i", str(lab.inventory_path), "--yes"])
+        assert checked.returncode == 1 and "PRE-PROPERTIES-DIFFER" in checked.stderr
+        assert "shibJksPass" in checked.stderr
+        assert "not-the-password-of-node1" not in checked.stdout + checked.stderr
+        assert set_files(lab, "node2") == before["node2"]
+        # ...and with that check overridden, the step refuses node3 on its own.
+        result = run_cli(["apply", "-i", str(lab.inventory_path), "--yes",
+                          "--ignore-check", "PRE-PROPERTIES-DIFFER"])
         assert result.returncode == 1, result.stdout + result.stderr
         refused = [line for line in result.stderr.splitlines() if "refused" in line]
         assert len(refused) == 1 and refused[0].startswith("error: node3: certs-gluu refused")

@@ -187,13 +187,17 @@ async def _converge(inventory: Inventory, accept_new: bool, yes: bool, ignored: 
                                    report=_Progress(len(steps), pretty))
         if inventory.ldap is not None and len(inventory.nodes) > 1:
             with console.status("waiting for LDAP to converge ...") if pretty else _nothing():
-                await wait_in_sync(c, inventory.ldap)
+                state = await wait_in_sync(c, inventory.ldap)
+            if pretty:
+                entries = next(iter(state.values())).entries
+                console.print(f"LDAP in sync on all {len(state)} nodes ({entries} entries)")
         with console.status("verifying ...") if pretty else _nothing():
-            status = await _verified(c)
+            # A refused node stays unconverged: no point waiting for it to settle.
+            status = await _verified(c, settle=0 if result.blocked else 30)
     return result, status
 
 
-async def _verified(cluster: ClusterConnection, settle: float = 60) -> ClusterStatus:
+async def _verified(cluster: ClusterConnection, settle: float) -> ClusterStatus:
     """The final status; daemons just started may need a moment, so errors are read
     again until ``settle`` seconds passed."""
     deadline = time.monotonic() + settle
