@@ -86,7 +86,9 @@ class ClusterStatus:
         row = self.node(name)
         if row is None or not row.reachable:
             return False
-        peer_down = any(not r.reachable for r in self.nodes if r.node != name)
+        unreachable = {"NODE-UNREACHABLE", *_AREA_UNREACHABLE}
+        peer_down = any(not r.reachable for r in self.nodes if r.node != name) or any(
+            p.code in unreachable for p in self.problems if p.node != name)
         own = [p for p in self.node_problems(name) if not (peer_down and p.code in LINK_CODES)]
         return not has_errors(own)
 
