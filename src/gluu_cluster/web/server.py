@@ -8,6 +8,7 @@ asyncio in the main thread. A snapshot older than three intervals counts as unhe
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import json
 import logging
@@ -186,7 +187,12 @@ def serve(inventory: Inventory, listen: str, interval: float, accept_new: bool,
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        await _refresh(inventory, latest, accept_new, stop)
+        refresh = asyncio.create_task(_refresh(inventory, latest, accept_new, stop))
+        await stop.wait()
+        # A read may hang on a node that stopped answering: stop now, not after it.
+        refresh.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await refresh
 
     try:
         asyncio.run(main())
