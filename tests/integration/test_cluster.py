@@ -218,12 +218,19 @@ def test_a_node_down_is_a_problem_in_status_and_health(lab: RunningLab, three: P
             rows = {r["node"]: r for r in status["nodes"]}
             assert not rows["node3"]["reachable"]
             assert rows["node1"]["entries"] and rows["node2"]["server_id"] == 2
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline and get(f"{url}/health")[0] != 503:
+
+            def node3_seen_down() -> bool:
+                code, body = get(f"{url}/health")
+                nodes = json.loads(body).get("nodes", []) if code else []
+                return code == 503 and len(nodes) == 3 and not nodes[2]["reachable"]
+
+            deadline = time.monotonic() + 180  # a read begun before the drop may hang
+            while time.monotonic() < deadline and not node3_seen_down():
                 time.sleep(0.5)
             health_code, body = get(f"{url}/health")
             assert health_code == 503 and not json.loads(body)["healthy"]
-            assert get(f"{url}/nodes/node1/health")[0] == 200
+            node1 = get(f"{url}/nodes/node1/health")
+            assert node1[0] == 200, node1[1]
             assert get(f"{url}/nodes/node3/health")[0] == 503
             metrics = get(f"{url}/metrics")[1]
             assert 'gluu_cluster_node_up{node="node3"} 0' in metrics

@@ -116,7 +116,8 @@ def test_health_bodies_and_metrics() -> None:
     assert _node_body(latest, "nX", 1001)[0] == 404
     latest.status = _status(True)
     assert _health_body(latest, 1001)[0] == 200
-    assert _health_body(latest, 1031)[0] == 503  # stale: older than three intervals
+    assert _health_body(latest, 1031)[0] == 200  # 29.5 s after the read: within 3 cycles
+    assert _health_body(latest, 1040)[0] == 503  # stale: 3 x (10 s + 1.5 s read) passed
     text = metrics.render(_status(False))
     assert 'gluu_cluster_node_up{node="n2"} 0' in text
     assert 'gluu_cluster_ldap_entries{node="n1"} 5' in text

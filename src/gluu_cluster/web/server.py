@@ -2,7 +2,7 @@
 
 A load balancer asking every second costs nothing on the nodes: requests read the last
 snapshot. The HTTP side is the standard library's threading server; the refresh loop is
-asyncio in the main thread. A snapshot older than three intervals counts as unhealthy.
+asyncio in the main thread. A snapshot not renewed for three refresh cycles counts as unhealthy.
 """
 
 from __future__ import annotations
@@ -40,7 +40,12 @@ class Latest:
     error: str | None = None
 
     def stale(self, now: float) -> bool:
-        return self.status is None or now - self.status.taken_at > 3 * self.interval
+        """No new snapshot for three refresh cycles (a cycle: the wait plus the read, which
+        is long when a node stops answering mid-read)."""
+        if self.status is None:
+            return True
+        finished = self.status.taken_at + self.status.seconds
+        return now - finished > 3 * (self.interval + self.status.seconds)
 
 
 def parse_listen(text: str) -> tuple[str, int]:
