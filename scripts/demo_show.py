@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
+from collections.abc import Awaitable, Callable
 
 from gluu_cluster.cluster import ClusterConnection, NodeHandle
 from gluu_cluster.inventory import load_inventory
@@ -19,11 +20,11 @@ from gluu_cluster.steps.certs import cluster_ca_pem
 DEADLINE = 60.0
 
 
-async def until(check: object, what: str) -> float:
+async def until(check: Callable[[], Awaitable[bool]], what: str) -> float:
     """Milliseconds until check() is true, polling as fast as one SSH round trip allows."""
     started = time.monotonic()
     while time.monotonic() - started < DEADLINE:
-        if await check():  # type: ignore[operator]
+        if await check():
             return (time.monotonic() - started) * 1000
     raise SystemExit(f"error: {what} did not happen within {DEADLINE:g} s")
 

@@ -13,9 +13,12 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .cluster import ClusterConnection
+from .filesync import status as sync_checks
 from .filesync.status import NodeSyncStatus, cluster_sync_status
+from .ldap import health as ldap_checks
 from .ldap.agreement import SyncPoint, lag_seconds
 from .ldap.health import LDAPStatus, NodeLDAPStatus, cluster_status
+from .pki import status as cert_checks
 from .pki.status import SetStatus, set_status
 from .problems import Problem, define, has_errors
 from .steps.certs import cluster_ca_pem
@@ -25,11 +28,12 @@ NODE_UNREACHABLE = define("NODE-UNREACHABLE", "error",
 
 # Problems of a node's links to its peers: when a peer is down they say so, and the node
 # itself still serves (a load balancer should keep sending it traffic).
-LINK_CODES = {"LDAP-CONSUMER-DISCONNECTED", "LDAP-NOT-IN-SYNC", "SYNC-PEER-FAILED",
-              "SYNC-NOT-IN-SYNC", "SYNC-DIRTY"}
+LINK_CODES = {c.code for c in (ldap_checks.DISCONNECTED, ldap_checks.NOT_IN_SYNC, sync_checks.PEER,
+                                sync_checks.NOT_IN_SYNC, sync_checks.DIRTY)}
 
 # Area-specific "unreachable" codes a NODE-UNREACHABLE already says for the same node.
-_AREA_UNREACHABLE = {"LDAP-NODE-UNREACHABLE", "SYNC-NODE-UNREACHABLE", "CERT-NODE-UNREACHABLE"}
+_AREA_UNREACHABLE = {c.code for c in (ldap_checks.UNREACHABLE, sync_checks.UNREACHABLE,
+                                       cert_checks.UNREACHABLE)}
 
 
 @dataclass
@@ -86,7 +90,7 @@ class ClusterStatus:
         row = self.node(name)
         if row is None or not row.reachable:
             return False
-        unreachable = {"NODE-UNREACHABLE", *_AREA_UNREACHABLE}
+        unreachable = {NODE_UNREACHABLE.code, *_AREA_UNREACHABLE}
         peer_down = any(not r.reachable for r in self.nodes if r.node != name) or any(
             p.code in unreachable for p in self.problems if p.node != name)
         own = [p for p in self.node_problems(name) if not (peer_down and p.code in LINK_CODES)]
@@ -167,7 +171,7 @@ async def gather_status(cluster: ClusterConnection) -> ClusterStatus:
         points = {n.node: SyncPoint(n.entries or 0, n.context_csns, n.server_id)
                   for n in ldap.nodes if n.error is None}
         lags = lag_seconds(points, taken_at)
-        behind = {p.node for p in ldap.problems if p.code == "LDAP-NOT-IN-SYNC"}
+        behind = {p.node for p in ldap.problems if p.code == ldap_checks.NOT_IN_SYNC.code}
         for n in ldap.nodes:
             _ldap_columns(rows[n.node], n, len(inventory.nodes) - 1, lags.get(n.node),
                           n.node in behind)

@@ -43,7 +43,6 @@ class Interrupted:
 class PreviousRun:
     """What the last journal says: was it finished, which changes were cut off."""
 
-    started: float | None = None
     finished: bool = True
     interrupted: list[Interrupted] = field(default_factory=list)
     nodes: list[str] | None = None  # the inventory's nodes after the last successful run
@@ -81,8 +80,7 @@ def read_previous(inventory: Inventory) -> PreviousRun:
     last_nodes = _last_nodes(inventory)
     if not events:
         return PreviousRun(nodes=last_nodes)
-    run = PreviousRun(started=events[0].get("at"), finished=events[-1].get("event") == "end",
-                      nodes=last_nodes)
+    run = PreviousRun(finished=events[-1].get("event") == "end", nodes=last_nodes)
     open_changes: dict[tuple[str, str], str] = {}
     for e in events:
         key = (e.get("node", ""), e.get("step", ""))

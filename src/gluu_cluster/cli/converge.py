@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 import click
 from rich.table import Table
@@ -15,7 +15,7 @@ from ..cluster import ClusterConnection
 from ..health import ClusterStatus, gather_status
 from ..inventory import Inventory
 from ..journal import Journal, PreviousRun, read_previous
-from ..plan import Blocked, Change, Plan, build_plan
+from ..plan import Blocked, Change, Plan, Step, build_plan
 from ..preflight.run import run_check
 from ..steps import default_steps
 from ..steps.ldap_replicas import wait_in_sync
@@ -114,17 +114,19 @@ def _history_notes(inventory: Inventory, previous: PreviousRun) -> list[str]:
 class _Progress:
     """One line per change on stderr: [n/N steps] node step: summary ... done."""
 
-    def __init__(self, steps: int, pretty: bool) -> None:
-        self.steps, self.pretty = steps, pretty
-        self.titles: list[str] = []
+    def __init__(self, steps: Sequence[Step], pretty: bool) -> None:
+        self.pretty, self.total = pretty, len(steps)
+        # A step's place in the run (titles repeat for certificate sets: the first counts).
+        self.position: dict[str, int] = {}
+        for i, step in enumerate(steps, 1):
+            self.position.setdefault(step.title, i)
         self.started = time.monotonic()
 
     def __call__(self, title: str, change: Change, state: str) -> None:
         if not self.pretty:
             return
-        if title not in self.titles:
-            self.titles.append(title)
-        where = f"[dim]\\[{len(self.titles)}/{self.steps}][/dim] [bold]{change.node}[/bold] {title}"
+        where = (f"[dim]\\[{self.position.get(title, 0)}/{self.total}][/dim] "
+                 f"[bold]{change.node}[/bold] {title}")
         if state == "start":
             err_console.print(f"{where}: {change.summary} ...")
         elif state == "done":
@@ -184,7 +186,7 @@ async def _converge(inventory: Inventory, accept_new: bool, yes: bool, ignored: 
         c.interrupted = journal.previous.keys
         steps = default_steps(inventory)
         result = await apply_steps(steps, c, confirm=_confirm(yes), journal=journal,
-                                   report=_Progress(len(steps), pretty))
+                                   report=_Progress(steps, pretty))
         if inventory.ldap is not None and len(inventory.nodes) > 1:
             with console.status("waiting for LDAP to converge ...") if pretty else _nothing():
                 state = await wait_in_sync(c, inventory.ldap)

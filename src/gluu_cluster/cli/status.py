@@ -29,8 +29,7 @@ def _ago(epoch: int | None, now: float) -> str:
 def _state(text: str | None) -> str:
     if text is None:
         return "-"
-    good = text in ("in sync",) or text.endswith(" ok") or all(
-        part.endswith(" ok") for part in text.split(", "))
+    good = text == "in sync" or all(part.endswith(" ok") for part in text.split(", "))
     return f"[green]{text}[/green]" if good else f"[red]{text}[/red]"
 
 

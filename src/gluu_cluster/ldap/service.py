@@ -60,26 +60,29 @@ async def start_slapd(handle: NodeHandle, settings: LDAPSettings, timeout: float
     await wait_ready(handle, settings, timeout)
 
 
+async def _answer(handle: NodeHandle, settings: LDAPSettings) -> str | None:
+    """None when slapd answers on ldapi, else why not."""
+    try:
+        await NodeDirectory(handle.container, settings.ldapi_socket).search(
+            "", "base", attrs=["1.1"], timeout=10)
+    except LDAPCommandError as exc:
+        return exc.detail
+    return None
+
+
 async def wait_ready(handle: NodeHandle, settings: LDAPSettings, timeout: float = 60) -> None:
-    directory = NodeDirectory(handle.container, settings.ldapi_socket)
     deadline = time.monotonic() + timeout
     last = ""
     while time.monotonic() < deadline:
-        try:
-            await directory.search("", "base", attrs=["1.1"], timeout=10)
+        why = await _answer(handle, settings)
+        if why is None:
             return
-        except LDAPCommandError as exc:
-            last = exc.detail
+        last = why
         await asyncio.sleep(0.2)
     raise NodeCheckError(handle.name, f"slapd did not answer within {timeout:g} s after start: {last}")
 
 
 async def ensure_running(handle: NodeHandle, settings: LDAPSettings) -> None:
     """Start slapd unless it already answers."""
-    try:
-        await NodeDirectory(handle.container, settings.ldapi_socket).search(
-            "", "base", attrs=["1.1"], timeout=10)
-        return
-    except LDAPCommandError:
-        pass
-    await start_slapd(handle, settings)
+    if await _answer(handle, settings) is not None:
+        await start_slapd(handle, settings)

@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from ..cluster import NodeHandle
 from ..pki.certset import parse_properties
 
-# Arguments: the node names to resolve. Prints key=value lines.
+# Arguments: the container root, the node names to resolve. Prints key=value lines.
 _HOST_SCRIPT = r"""
+[ -d "$1" ] && echo "root_exists=1"; shift
 echo "cpus=$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN)"
 awk '/^MemTotal:/ {print "mem_kb=" $2}' /proc/meminfo
 df -Pk / | awk 'NR==2 {print "root_kb=" $2}'
@@ -93,12 +94,12 @@ async def read_clock(handle: NodeHandle) -> tuple[float, float]:
 async def read_facts(handle: NodeHandle, names: list[str], tools: list[str],
                      properties_file: str) -> NodeFacts:
     facts = NodeFacts(handle.name)
-    host = await handle.host.run(["sh", "-c", _HOST_SCRIPT, "gluu-preflight", *names], timeout=30)
+    host = await handle.host.run(["sh", "-c", _HOST_SCRIPT, "gluu-preflight", handle.container_root,
+                                  *names], timeout=30)
     values, facts.host_missing, facts.host_resolves = parse_lines(host.out)
     facts.cpus, facts.mem_kb = _int(values.get("cpus")), _int(values.get("mem_kb"))
     facts.root_kb, facts.nsswitch = _int(values.get("root_kb")), values.get("nsswitch", "")
-    root_test = await handle.host.run(["test", "-d", handle.container_root], check=False)
-    facts.container_root_exists = root_test.ok
+    facts.container_root_exists = values.get("root_exists") == "1"
     if facts.container_root_exists:
         inner = await handle.container.run(
             ["sh", "-c", _CONTAINER_SCRIPT, "gluu-preflight", *tools, "--", *names], timeout=30)
