@@ -48,6 +48,10 @@ class RunningLab:
     nodes: int
     entries: int
 
+    def root(self, node: str) -> Path:
+        """The node's Gluu container root as seen from this machine."""
+        return self.dir / "nodes" / node / "root"
+
 
 @contextmanager
 def running_lab(tmp_path_factory: pytest.TempPathFactory, base: str, nodes: int = 3,

@@ -34,12 +34,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningLab]:
         yield running
 
 
-def root(lab: RunningLab, node: str) -> Path:
-    return lab.dir / "nodes" / node / "root"
-
-
 def set_files(lab: RunningLab, node: str) -> dict[str, tuple[bytes, int]]:
-    directory = root(lab, node) / CERTS
+    directory = lab.root(node) / CERTS
     return {p.name: (p.read_bytes(), p.stat().st_mode & 0o7777) for p in directory.iterdir()
             if p.is_file() and p.name.startswith(MASKS)}
 
@@ -48,14 +44,14 @@ def truststore(lab: RunningLab, node: str) -> dict[str, str]:
     """The node's truststore as the real keytool lists it (password from the 0600 file)."""
     listing = subprocess.run(
         ["keytool", "-J-Duser.language=en", "-list", "-rfc", "-keystore",
-         str(root(lab, node) / CACERTS), "-storepass:file",
+         str(lab.root(node) / CACERTS), "-storepass:file",
          str(lab.dir / "secrets" / "truststore-password")],
         capture_output=True, text=True, timeout=120, check=True)
     return parse_rfc_listing(listing.stdout)
 
 
 def fingerprints(lab: RunningLab, node: str) -> dict[str, str]:
-    directory = root(lab, node) / CERTS
+    directory = lab.root(node) / CERTS
     files = parse_set_tar(_tar_of(directory), ["httpd.*", "asimba.*", "asimbaIDP.*", "shibIDP.*"])
     return {name: info.fingerprint for name, info in certificates(files).items()}
 
@@ -67,7 +63,7 @@ def _tar_of(directory: Path) -> bytes:
 
 
 def set_property(lab: RunningLab, node: str, key: str, value: str) -> str:
-    path = root(lab, node) / SETUP
+    path = lab.root(node) / SETUP
     lines = path.read_text().splitlines()
     old = next(line.split("=", 1)[1] for line in lines if line.startswith(f"{key}="))
     path.write_text("\n".join(f"{key}={value}" if line.startswith(f"{key}=") else line
@@ -76,13 +72,13 @@ def set_property(lab: RunningLab, node: str, key: str, value: str) -> str:
 
 
 def restarts(lab: RunningLab, node: str) -> int:
-    log = root(lab, node) / "var/log/tomcat-restarts.log"
+    log = lab.root(node) / "var/log/tomcat-restarts.log"
     return len(log.read_text().splitlines()) if log.exists() else 0
 
 
 def test_node_whose_config_expects_another_keystore_password_is_refused(lab: RunningLab) -> None:
     before = {n: set_files(lab, n) for n in NODES}
-    store_before = (root(lab, "node3") / CACERTS).read_bytes()
+    store_before = (lab.root("node3") / CACERTS).read_bytes()
     original = set_property(lab, "node3", "shibJksPass", "not-the-password-of-node1")
     try:
         # The preflight sees the differing setup.properties.last first and changes nothing...
@@ -102,7 +98,7 @@ def test_node_whose_config_expects_another_keystore_password_is_refused(lab: Run
         assert "not-the-password-of-node1" not in result.stdout + result.stderr
         # node3 untouched: its own files and truststore; the others converged.
         assert set_files(lab, "node3") == before["node3"]
-        assert (root(lab, "node3") / CACERTS).read_bytes() == store_before
+        assert (lab.root("node3") / CACERTS).read_bytes() == store_before
         assert set_files(lab, "node2") == set_files(lab, "node1") == before["node1"]
     finally:
         set_property(lab, "node3", "shibJksPass", original)
@@ -180,7 +176,7 @@ def test_expiring_certificate_warns(lab: RunningLab) -> None:
     from gluu_cluster.lab.keys import self_signed
 
     pair = self_signed("node1 asimba", "node1", "127.0.11.11", days=10)
-    directory = root(lab, "node1") / CERTS
+    directory = lab.root("node1") / CERTS
     (directory / "asimba.crt").write_bytes(pair.cert_pem)
     (directory / "asimba.key").write_bytes(pair.key_pem)
     synced = run_cli(["certs", "sync", "-i", str(lab.inventory_path)])

@@ -128,7 +128,7 @@ def syncrepl_values(lab: RunningLab, node: str) -> list[str]:
 
 def truststore_aliases(lab: RunningLab, node: str) -> list[str]:
     password = (lab.dir / "secrets" / "truststore-password").read_text().strip()
-    data = (lab.dir / "nodes" / node / "root/etc/ssl/certs/java/cacerts").read_bytes()
+    data = (lab.root(node) / "etc/ssl/certs/java/cacerts").read_bytes()
     return [e.alias for e in read_store(data, password)]
 
 
@@ -268,7 +268,7 @@ def clock_ahead(lab: RunningLab, node: str, seconds: int) -> Iterator[None]:
 
 @contextmanager
 def property_changed(lab: RunningLab, node: str, key: str, value: str) -> Iterator[None]:
-    path = lab.dir / "nodes" / node / "root/install/community-edition-setup/setup.properties.last"
+    path = lab.root(node) / "install/community-edition-setup/setup.properties.last"
     before = path.read_bytes()
     lines = [f"{key}={value}" if line.startswith(f"{key}=") else line
              for line in before.decode().splitlines()]

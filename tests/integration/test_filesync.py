@@ -34,10 +34,6 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningLab]:
         yield running
 
 
-def root(lab: RunningLab, node: str) -> Path:
-    return lab.dir / "nodes" / node / "root"
-
-
 def eventually(check: Callable[[], bool], what: str, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -48,22 +44,22 @@ def eventually(check: Callable[[], bool], what: str, timeout: float = 20.0) -> N
 
 
 def content(lab: RunningLab, node: str, rel: str) -> bytes | None:
-    path = root(lab, node) / rel
+    path = lab.root(node) / rel
     return path.read_bytes() if path.exists() else None
 
 
 def tree(lab: RunningLab, node: str) -> dict[str, tuple[bytes, int]]:
     out = {}
     for top in ("opt/idp/conf", "opt/idp/metadata", "opt/idp/ssl", TOMCAT):
-        for path in sorted((root(lab, node) / top).rglob("*")):
+        for path in sorted((lab.root(node) / top).rglob("*")):
             if path.is_file() and not path.name.startswith(".") and not path.name.endswith("~"):
-                out[str(path.relative_to(root(lab, node)))] = (path.read_bytes(),
+                out[str(path.relative_to(lab.root(node)))] = (path.read_bytes(),
                                                                 path.stat().st_mode & 0o777)
     return out
 
 
 def supervisor_pid(lab: RunningLab, node: str) -> int:
-    return int((root(lab, node) / STATE / "gluu-csync2d.pid").read_text())
+    return int((lab.root(node) / STATE / "gluu-csync2d.pid").read_text())
 
 
 def server_pids(lab: RunningLab, node: str) -> list[int]:
@@ -92,7 +88,7 @@ def server_pid(lab: RunningLab, node: str) -> int:
 
 
 def restarts(lab: RunningLab, node: str) -> int:
-    log = root(lab, node) / "var/log/tomcat-restarts.log"
+    log = lab.root(node) / "var/log/tomcat-restarts.log"
     return len(log.read_text().splitlines()) if log.exists() else 0
 
 
@@ -118,7 +114,7 @@ def test_apply_makes_every_node_the_primarys_and_keeps_the_losers(lab: RunningLa
     assert history.returncode == 0, history.stderr
     versions = json.loads(history.stdout)["versions"]
     assert versions and Path(versions[0]["backup_path"]).name == "idp.properties"
-    saved = root(lab, "node2") / versions[0]["backup_path"].lstrip("/")
+    saved = lab.root("node2") / versions[0]["backup_path"].lstrip("/")
     assert saved.read_bytes() == node2_own
     again = run_cli(["apply", "-i", str(lab.inventory_path), "--format", "json"])
     assert again.returncode == 0 and json.loads(again.stdout)["changed"] == 0, again.stdout
@@ -129,20 +125,20 @@ def test_apply_makes_every_node_the_primarys_and_keeps_the_losers(lab: RunningLa
 
 def test_changes_reach_every_peer(lab: RunningLab) -> None:
     spaced = f"{CONF}/file with spaces.xml"
-    (root(lab, "node2") / spaced).write_text("<a/>\n")
+    (lab.root("node2") / spaced).write_text("<a/>\n")
     eventually(lambda: all(content(lab, n, spaced) == b"<a/>\n" for n in NODES), "create")
-    (root(lab, "node3") / spaced).write_text("<b>changed</b>\n")
+    (lab.root("node3") / spaced).write_text("<b>changed</b>\n")
     eventually(lambda: all(content(lab, n, spaced) == b"<b>changed</b>\n" for n in NODES),
                "modify")
-    os.chmod(root(lab, "node1") / spaced, 0o600)
-    eventually(lambda: all((root(lab, n) / spaced).stat().st_mode & 0o777 == 0o600
+    os.chmod(lab.root("node1") / spaced, 0o600)
+    eventually(lambda: all((lab.root(n) / spaced).stat().st_mode & 0o777 == 0o600
                            for n in NODES), "permissions")
-    (root(lab, "node1") / spaced).unlink()
+    (lab.root("node1") / spaced).unlink()
     eventually(lambda: all(content(lab, n, spaced) is None for n in NODES), "delete")
-    (root(lab, "node1") / f"{CONF}/notes.txt~").write_text("editor\n")
-    (root(lab, "node1") / f"{CONF}/.hidden").write_text("dot\n")
+    (lab.root("node1") / f"{CONF}/notes.txt~").write_text("editor\n")
+    (lab.root("node1") / f"{CONF}/.hidden").write_text("dot\n")
     marker_file = f"{CONF}/after-excluded.txt"
-    (root(lab, "node1") / marker_file).write_text("x\n")
+    (lab.root("node1") / marker_file).write_text("x\n")
     eventually(lambda: content(lab, "node3", marker_file) == b"x\n", "a later file")
     assert content(lab, "node3", f"{CONF}/notes.txt~") is None
     assert content(lab, "node3", f"{CONF}/.hidden") is None
@@ -150,18 +146,18 @@ def test_changes_reach_every_peer(lab: RunningLab) -> None:
 
 def test_tomcat_action_runs_on_receivers_for_its_paths_only(lab: RunningLab) -> None:
     before = {n: restarts(lab, n) for n in NODES}
-    (root(lab, "node1") / f"{CONF}/not-tomcat.txt").write_text("1\n")
+    (lab.root("node1") / f"{CONF}/not-tomcat.txt").write_text("1\n")
     eventually(lambda: content(lab, "node3", f"{CONF}/not-tomcat.txt") == b"1\n", "idp file")
     time.sleep(1)
     assert {n: restarts(lab, n) for n in NODES} == before
-    (root(lab, "node1") / f"{TOMCAT}/server.xml").write_text("<Server port='8006'/>\n")
+    (lab.root("node1") / f"{TOMCAT}/server.xml").write_text("<Server port='8006'/>\n")
     eventually(lambda: restarts(lab, "node2") > before["node2"]
                and restarts(lab, "node3") > before["node3"], "tomcat restarted on peers")
 
 
 def test_same_size_same_second_edit_still_propagates(lab: RunningLab) -> None:
     rel = f"{CONF}/blind-spot.txt"
-    path = root(lab, "node1") / rel
+    path = lab.root("node1") / rel
     for _attempt in range(10):
         time.sleep(1 - time.time() % 1 + 0.01)  # just after a second starts
         path.write_text("AAAA\n")
@@ -180,7 +176,7 @@ def test_peer_down_gets_the_change_when_it_returns(lab: RunningLab) -> None:
     os.killpg(supervisor_pid(lab, "node3"), signal.SIGTERM)
     eventually(lambda: not server_pids(lab, "node3"), "node3's server stopped")
     rel = f"{CONF}/while-node3-down.txt"
-    (root(lab, "node1") / rel).write_text("queued\n")
+    (lab.root("node1") / rel).write_text("queued\n")
     eventually(lambda: content(lab, "node2", rel) == b"queued\n", "node2 got it")
     status = run_cli(["sync", "status", "-i", str(lab.inventory_path), "--format", "json"])
     assert status.returncode == 1
@@ -198,7 +194,7 @@ def test_stalled_peer_is_named_within_the_timeout(lab: RunningLab, tmp_path: Pat
     os.kill(pid, signal.SIGSTOP)
     try:
         # Something to send, so every node must talk to node3.
-        (root(lab, "node1") / f"{CONF}/for-a-stalled-peer.txt").write_text("s\n")
+        (lab.root("node1") / f"{CONF}/for-a-stalled-peer.txt").write_text("s\n")
         started = time.monotonic()
         result = run_cli(["sync", "now", "-i", str(quick), "--format", "json"])
         took = time.monotonic() - started
@@ -217,18 +213,18 @@ def test_stalled_peer_is_named_within_the_timeout(lab: RunningLab, tmp_path: Pat
 
 def test_concurrent_edits_resolve_by_policy_and_the_loser_is_restorable(lab: RunningLab) -> None:
     rel = f"{CONF}/contested.txt"
-    (root(lab, "node1") / rel).write_text("base\n")
+    (lab.root("node1") / rel).write_text("base\n")
     eventually(lambda: all(content(lab, n, rel) == b"base\n" for n in NODES), "base")
-    (root(lab, "node1") / rel).write_text("from node1\n")
+    (lab.root("node1") / rel).write_text("from node1\n")
     time.sleep(1.1)  # node2's edit is younger by a second: `auto younger` lets it win
-    (root(lab, "node2") / rel).write_text("from node2 (younger)\n")
+    (lab.root("node2") / rel).write_text("from node2 (younger)\n")
     eventually(lambda: all(content(lab, n, rel) == b"from node2 (younger)\n" for n in NODES),
                "the younger edit everywhere")
     history = run_cli(["sync", "history", "-i", str(lab.inventory_path), "node1",
                        f"/{rel}", "--format", "json"])
     versions = json.loads(history.stdout)["versions"]
     loser = next(v for v in versions
-                 if (root(lab, "node1") / v["backup_path"].lstrip("/")).read_bytes() == b"from node1\n")
+                 if (lab.root("node1") / v["backup_path"].lstrip("/")).read_bytes() == b"from node1\n")
     restored = run_cli(["sync", "restore", "-i", str(lab.inventory_path), "node1", f"/{rel}",
                         "--version", str(loser["number"])])
     assert restored.returncode == 0, restored.stderr
@@ -248,11 +244,11 @@ def restart_daemon_by_hand(lab: RunningLab, node: str) -> None:
 
 
 def test_wrong_key_on_a_node_is_named_and_apply_heals_it(lab: RunningLab) -> None:
-    key = root(lab, "node3") / "etc/csync2/gluu.key"
+    key = lab.root("node3") / "etc/csync2/gluu.key"
     good = key.read_bytes()
     key.write_text("x" * 64 + "\n")
     restart_daemon_by_hand(lab, "node3")
-    (root(lab, "node1") / f"{CONF}/needs-the-key.txt").write_text("k\n")
+    (lab.root("node1") / f"{CONF}/needs-the-key.txt").write_text("k\n")
     result = run_cli(["sync", "now", "-i", str(lab.inventory_path), "--format", "json"])
     assert result.returncode == 1, result.stdout
     node1 = next(r for r in json.loads(result.stdout)["runs"] if r["node"] == "node1")
@@ -269,17 +265,17 @@ def test_wrong_key_on_a_node_is_named_and_apply_heals_it(lab: RunningLab) -> Non
 def test_tls_is_on_a_foreign_certificate_is_refused(lab: RunningLab, tmp_path: Path) -> None:
     foreign = ClusterCA.load_or_create(tmp_path / "foreign-ca", "intruder")
     issued = foreign.issue("node3", "127.0.12.13")
-    conf = root(lab, "node3") / "etc/csync2"
+    conf = lab.root("node3") / "etc/csync2"
     (conf / "csync2_ssl_key.pem").write_bytes(issued.key_pem)
     (conf / "csync2_ssl_cert.pem").write_bytes(issued.cert_pem + foreign.cert_pem)
-    db = root(lab, "node1") / "var/lib/csync2/node1.db3"
+    db = lab.root("node1") / "var/lib/csync2/node1.db3"
     # Without the pin, only the CA check can refuse it.
     subprocess.run(["sqlite3", str(db), "DELETE FROM x509_cert WHERE peername = 'node3'"],
                    check=True)
     restart_daemon_by_hand(lab, "node3")
     plan = run_cli(["plan", "-i", str(lab.inventory_path), "--format", "json"])
     assert "issue a TLS certificate from the cluster CA" in plan.stdout
-    (root(lab, "node1") / f"{CONF}/needs-tls.txt").write_text("t\n")
+    (lab.root("node1") / f"{CONF}/needs-tls.txt").write_text("t\n")
     result = run_cli(["sync", "now", "-i", str(lab.inventory_path), "--format", "json"])
     assert result.returncode == 1
     node1 = next(r for r in json.loads(result.stdout)["runs"] if r["node"] == "node1")

@@ -75,7 +75,7 @@ def test_write_on_any_node_is_visible_on_all(lab: RunningLab) -> None:
 
 
 def _slapd_pid(lab: RunningLab, node: str) -> int:
-    return int((lab.dir / "nodes" / node / "root/run/slapd/slapd.pid").read_text().split()[0])
+    return int((lab.root(node) / "run/slapd/slapd.pid").read_text().split()[0])
 
 
 def test_sigkill_during_1000_writes_loses_nothing(lab: RunningLab) -> None:
