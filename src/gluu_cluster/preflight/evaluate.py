@@ -58,7 +58,7 @@ class Verdict:
     problem: Problem | None = None
 
 
-def _v(node: str, requirement: str, problem: Problem | None, ok_detail: str) -> Verdict:
+def verdict(node: str, requirement: str, problem: Problem | None, ok_detail: str) -> Verdict:
     if problem is None:
         return Verdict(node, requirement, "pass", ok_detail)
     return Verdict(node, requirement, "fail" if problem.severity == "error" else "warn",
@@ -73,15 +73,15 @@ def resources(inv: Inventory, f: NodeFacts) -> list[Verdict]:
     pre = inv.preflight
     out = []
     cpus = f.cpus or 0
-    out.append(_v(f.node, "CPUs", None if cpus >= pre.min_cpus else CPUS.at(
+    out.append(verdict(f.node, "CPUs", None if cpus >= pre.min_cpus else CPUS.at(
         f.node, f"{cpus} CPU(s), at least {pre.min_cpus} needed"), f"{cpus} (>= {pre.min_cpus})"))
     # MemTotal and a formatted disk are a few percent below the sold size: 5% margin.
     mem = _gb(f.mem_kb or 0)
-    out.append(_v(f.node, "RAM", None if mem >= pre.min_memory_gb * 0.95 else MEMORY.at(
+    out.append(verdict(f.node, "RAM", None if mem >= pre.min_memory_gb * 0.95 else MEMORY.at(
         f.node, f"{mem:.1f} GB RAM, at least {pre.min_memory_gb:g} GB needed"),
         f"{mem:.1f} GB (>= {pre.min_memory_gb:g})"))
     root = _gb(f.root_kb or 0)
-    out.append(_v(f.node, "root partition", None if root >= pre.min_root_gb * 0.95 else ROOT_DISK.at(
+    out.append(verdict(f.node, "root partition", None if root >= pre.min_root_gb * 0.95 else ROOT_DISK.at(
         f.node, f"root partition {root:.0f} GB, at least {pre.min_root_gb:g} GB needed"),
         f"{root:.0f} GB (>= {pre.min_root_gb:g})"))
     return out
@@ -94,7 +94,7 @@ def software(inv: Inventory, f: NodeFacts, installable: list[str]) -> Verdict:
     pending = [t for t in f.container_missing if t in installable and inv.file_sync.install
                and f.package_manager]
     note = f"; apply installs {', '.join(pending)} with {f.package_manager}" if pending else ""
-    return _v(f.node, "software", SOFTWARE.at(f.node, "missing: " + ", ".join(missing))
+    return verdict(f.node, "software", SOFTWARE.at(f.node, "missing: " + ", ".join(missing))
               if missing else None, "present" + note)
 
 
@@ -110,9 +110,9 @@ def names(inv: Inventory, f: NodeFacts) -> Verdict:
                 wrong.append(f"{node.name} -> {got} on the {where} (not {node.address})")
     detail = "every node name resolves to its address, or apply's hosts-file step will make it"
     if wrong:
-        return _v(f.node, "names", NAME.at(f.node, "; ".join(wrong) + f" ({f.nsswitch or 'no hosts: line'})"),
-                  detail)
-    return _v(f.node, "names", None, detail)
+        why = "; ".join(wrong) + f" ({f.nsswitch or 'no hosts: line'})"
+        return verdict(f.node, "names", NAME.at(f.node, why), detail)
+    return verdict(f.node, "names", None, detail)
 
 
 def clocks(inv: Inventory, facts: list[NodeFacts]) -> list[Verdict]:
@@ -136,7 +136,7 @@ def clocks(inv: Inventory, facts: list[NodeFacts]) -> list[Verdict]:
         problem = None
         if abs(diff) - err > limit:
             problem = CLOCK.at(f.node, f"clock {detail} (more than {limit:g} s)")
-        out.append(_v(f.node, "clock", problem, f"{detail} (within {limit:g} s)"))
+        out.append(verdict(f.node, "clock", problem, f"{detail} (within {limit:g} s)"))
     return out
 
 
@@ -156,7 +156,7 @@ def properties(inv: Inventory, facts: list[NodeFacts]) -> list[Verdict]:
     have = [f for f in facts if f.properties is not None]
     for f in facts:
         if f.properties is None:
-            out.append(_v(f.node, "setup properties", PROPERTIES_MISSING.at(
+            out.append(verdict(f.node, "setup properties", PROPERTIES_MISSING.at(
                 f.node, f"{pre.properties_file} does not exist"), ""))
     differing = []
     for key in pre.same_properties:
@@ -166,7 +166,7 @@ def properties(inv: Inventory, facts: list[NodeFacts]) -> list[Verdict]:
     for f in have:
         differ = PROPERTIES_DIFFER.at(f.node, f"{pre.properties_file}: " + "; ".join(differing)) \
             if differing else None
-        out.append(_v(f.node, "setup properties", differ,
+        out.append(verdict(f.node, "setup properties", differ,
                       f"{', '.join(pre.same_properties)} equal on every node"))
     versions = {f.node: (f.properties or {}).get(pre.version_key) for f in have}
     known_versions = {v for v in versions.values() if v}
@@ -179,7 +179,7 @@ def properties(inv: Inventory, facts: list[NodeFacts]) -> list[Verdict]:
             problem = VERSION_UNKNOWN.at(f.node, f"no {pre.version_key} in {pre.properties_file}")
         else:
             problem = None
-        out.append(_v(f.node, "Gluu version", problem, f"Gluu {mine}, same on every node"))
+        out.append(verdict(f.node, "Gluu version", problem, f"Gluu {mine}, same on every node"))
     return out
 
 
@@ -195,7 +195,7 @@ def container_roots(inv: Inventory, facts: list[NodeFacts]) -> list[Verdict]:
             problem = CONTAINER_ROOT_DIFFERS.at(f.node, f"{root}, the others use {common}")
         else:
             problem = None
-        out.append(_v(f.node, "container root", problem, f"{root}"))
+        out.append(verdict(f.node, "container root", problem, f"{root}"))
     return out
 
 
@@ -213,5 +213,5 @@ def ports(results: list[PortResult], nodes: list[str]) -> list[Verdict]:
             problem = PORT_UNVERIFIED.at(node, "nothing listens on " + ", ".join(
                 f"{r.target}:{r.port}" for r in unverified) + " and check could not open a listener")
         ok = sorted({str(r.port) for r in mine})
-        out.append(_v(node, "ports", problem, f"reaches every peer on {', '.join(ok) or '-'}"))
+        out.append(verdict(node, "ports", problem, f"reaches every peer on {', '.join(ok) or '-'}"))
     return out

@@ -72,7 +72,7 @@ async def run_check(cluster: ClusterConnection) -> CheckReport:
     inventory = cluster.inventory
     pre = inventory.preflight
     down = await cluster.probe()
-    verdicts = [evaluate._v(name, "reachable", evaluate.UNREACHABLE.at(name, err.detail), "")
+    verdicts = [evaluate.verdict(name, "reachable", evaluate.UNREACHABLE.at(name, err.detail), "")
                 for name, err in down.items()]
     up = [h for h in cluster.nodes if h.name not in down]
     names = [n.name for n in inventory.nodes]
@@ -85,7 +85,7 @@ async def run_check(cluster: ClusterConnection) -> CheckReport:
     facts: list[NodeFacts] = []
     for handle, got in zip(up, gathered, strict=True):
         if isinstance(got, GluuClusterError):
-            verdicts.append(evaluate._v(handle.name, "reachable",
+            verdicts.append(evaluate.verdict(handle.name, "reachable",
                                         evaluate.UNREACHABLE.at(handle.name, str(got)), ""))
         elif isinstance(got, BaseException):
             raise got
