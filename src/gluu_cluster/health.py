@@ -19,7 +19,7 @@ from .ldap import health as ldap_checks
 from .ldap.agreement import SyncPoint, lag_seconds
 from .ldap.health import LDAPStatus, NodeLDAPStatus, cluster_status
 from .pki import status as cert_checks
-from .pki.status import SetStatus, set_status
+from .pki.status import SetStatus, cluster_cert_status
 from .problems import Problem, define, has_errors
 from .steps.certs import cluster_ca_pem
 
@@ -123,12 +123,12 @@ def _ldap_columns(row: NodeRow, ldap: NodeLDAPStatus, expected: int, lag: float 
 
 
 def _sync_columns(row: NodeRow, sync: NodeSyncStatus) -> None:
-    if sync.error is not None:
+    if sync.facts is None:
         row.file_sync = "unreachable"
         return
-    row.dirty, row.last_sync = len(sync.dirty), sync.last_ok
-    row.file_sync = ("daemon down" if sync.daemon_pid is None
-                     else "not initialised" if not sync.initialised
+    row.dirty, row.last_sync = len(sync.dirty), sync.facts.last_ok
+    row.file_sync = ("daemon down" if sync.facts.daemon_pid is None
+                     else "not initialised" if not sync.facts.initialised
                      else "in sync" if sync.in_sync and not sync.dirty
                      else "dirty" if sync.dirty else "differs")
 
@@ -155,8 +155,7 @@ async def _sync(cluster: ClusterConnection) -> tuple[list[NodeSyncStatus], list[
 
 async def _certs(cluster: ClusterConnection) -> list[SetStatus]:
     ca_pem = cluster_ca_pem(cluster.inventory)
-    return list(await asyncio.gather(*(set_status(cluster, s, ca_pem)
-                                       for s in cluster.inventory.certificates.sets)))
+    return await cluster_cert_status(cluster, ca_pem)
 
 
 async def gather_status(cluster: ClusterConnection) -> ClusterStatus:

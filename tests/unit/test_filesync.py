@@ -9,16 +9,12 @@ import pytest
 
 from gluu_cluster.errors import UsageError
 from gluu_cluster.filesync.csync2 import peer_problems
+from gluu_cluster.filesync.facts import FileSyncFacts, parse_conflicts, parse_dirty
 from gluu_cluster.filesync.first_sync import differences
 from gluu_cluster.filesync.history import group_of, parse_versions
 from gluu_cluster.filesync.node import group_key, supervisor_script
 from gluu_cluster.filesync.render import csync2_cfg, supervisor_env
-from gluu_cluster.filesync.status import (
-    NodeSyncStatus,
-    parse_conflicts,
-    parse_dirty,
-    problems_of,
-)
+from gluu_cluster.filesync.status import NodeSyncStatus, problems_of
 from gluu_cluster.inventory import load_inventory
 
 INVENTORY = """\
@@ -100,8 +96,10 @@ def test_dirty_conflicts_and_problems() -> None:
     conflicts = parse_conflicts(log, since=50)
     assert [c.resolved for c in conflicts] == [True, False]
     assert parse_conflicts(log, since=150)[0].path == "/opt/g"
-    status = NodeSyncStatus("n1", daemon_pid=None, initialised=True, conflicts=conflicts,
-                            in_sync=True)
+    facts = FileSyncFacts("n1", daemon_pid=None, initialised=True, last_ok=None,
+                          conflicts=tuple(conflicts), missing_tools=(), package_manager="apt-get",
+                          certificate=None, pins={}, managed={}, dirty=(), test=None)
+    status = NodeSyncStatus("n1", facts)
     codes = [p.code for p in problems_of([status, NodeSyncStatus("n2", error="unreachable")])]
     assert codes == ["SYNC-DAEMON-DOWN", "SYNC-CONFLICT", "SYNC-NODE-UNREACHABLE"]
 

@@ -13,7 +13,7 @@ from ..errors import UsageError
 from ..inventory import CertificateSet, Inventory
 from ..pki.rotate import Rotated, parse_key_type, rotate_on_source
 from ..pki.setfiles import Backup, backup, list_backups, restore
-from ..pki.status import SetStatus, set_status
+from ..pki.status import SetStatus, cluster_cert_status
 from ..plan import Change
 from ..problems import has_errors
 from ..steps.certs import CertSetStep, cluster_ca_pem
@@ -83,7 +83,8 @@ def status(inventory_path: str, set_name: str | None, accept_new_host_keys: bool
     async def go() -> list[SetStatus]:
         async with ClusterConnection(inventory, accept_new_host_keys=accept_new_host_keys) as c:
             ca = cluster_ca_pem(inventory)
-            return [await set_status(c, s, ca) for s in chosen]
+            names = {s.name for s in chosen}
+            return [r for r in await cluster_cert_status(c, ca) if r.set in names]
 
     results = run_async(go())
     if output_format == "json":

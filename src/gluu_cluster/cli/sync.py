@@ -52,18 +52,19 @@ def status(inventory_path: str, accept_new_host_keys: bool, output_format: str) 
 
     nodes, problems = run_async(go())
     if output_format == "json":
-        print_json({"nodes": [asdict(n) for n in nodes], "problems": [asdict(p) for p in problems]})
+        print_json({"nodes": [n.to_dict() for n in nodes], "problems": [asdict(p) for p in problems]})
     else:
         table = Table(title=f"file sync of cluster '{inventory.cluster}'")
         for column in ("node", "daemon", "initialised", "dirty", "conflicts", "last ok", "in sync"):
             table.add_column(column)
         for n in nodes:
-            if n.error:
+            f = n.facts
+            if f is None:
                 table.add_row(n.node, f"[red]{n.error}[/red]", *["-"] * 5)
                 continue
-            table.add_row(n.node, f"pid {n.daemon_pid}" if n.daemon_pid else "[red]down[/red]",
-                          "yes" if n.initialised else "[red]no[/red]", str(len(n.dirty)),
-                          str(len(n.conflicts)), _when(n.last_ok),
+            table.add_row(n.node, f"pid {f.daemon_pid}" if f.daemon_pid else "[red]down[/red]",
+                          "yes" if f.initialised else "[red]no[/red]", str(len(n.dirty)),
+                          str(len(f.conflicts)), _when(f.last_ok),
                           "yes" if n.in_sync else "[red]no[/red]")
         console.print(table)
         for p in problems:

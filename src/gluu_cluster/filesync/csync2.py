@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ..errors import CommandTimeoutError
@@ -78,22 +79,27 @@ class Csync2:
         except CommandTimeoutError:
             return Csync2Result(False, "", timed_out=True,
                                 problems=[f"csync2 did not finish within {limit:g} s"])
-        output = result.out + result.err
-        # 124/137 is timeout's verdict only if the limit really passed: csync2 itself can
-        # die of a signal (seen after a refused TLS session), which is another failure.
-        if result.exit_code in (124, 137) and time.monotonic() - started >= limit:
-            return Csync2Result(False, output, timed_out=True, problems=[
-                f"csync2 {' '.join(args)} did not finish within {limit:g} s "
-                "(a peer accepts connections but does not answer: is it stopped?)"])
-        if result.exit_code > 128:
-            return Csync2Result(False, output, killed=True, problems=peer_problems(output) or [
-                f"csync2 {' '.join(args)} was killed by signal {result.exit_code - 128}"])
-        mode = args[0] if args else ""
-        if mode.startswith("-T"):
-            return Csync2Result(result.exit_code in (0, 2), output,
-                                in_sync=result.exit_code == 2,
-                                problems=peer_problems(output) if result.exit_code == 1 else [])
-        if mode == "-M":
-            return Csync2Result(result.exit_code in (0, 2), output, empty=result.exit_code == 2)
-        return Csync2Result(result.exit_code == 0, output,
-                            problems=peer_problems(output) if result.exit_code else [])
+        return interpret(args, result.exit_code, result.out + result.err,
+                         time.monotonic() - started, limit)
+
+
+def interpret(args: Sequence[str], exit_code: int, output: str, elapsed: float,
+              limit: float) -> Csync2Result:
+    """The one reading of csync2's exit code (run under ``timeout -k 2 LIMIT``)."""
+    # 124/137 is timeout's verdict only if the limit really passed: csync2 itself can
+    # die of a signal (seen after a refused TLS session), which is another failure.
+    if exit_code in (124, 137) and elapsed >= limit:
+        return Csync2Result(False, output, timed_out=True, problems=[
+            f"csync2 {' '.join(args)} did not finish within {limit:g} s "
+            "(a peer accepts connections but does not answer: is it stopped?)"])
+    if exit_code > 128:
+        return Csync2Result(False, output, killed=True, problems=peer_problems(output) or [
+            f"csync2 {' '.join(args)} was killed by signal {exit_code - 128}"])
+    mode = args[0] if args else ""
+    if mode.startswith("-T"):
+        return Csync2Result(exit_code in (0, 2), output, in_sync=exit_code == 2,
+                            problems=peer_problems(output) if exit_code == 1 else [])
+    if mode == "-M":
+        return Csync2Result(exit_code in (0, 2), output, empty=exit_code == 2)
+    return Csync2Result(exit_code == 0, output,
+                        problems=peer_problems(output) if exit_code else [])

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import posixpath
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass
+from typing import Any
 
 from ..cluster import ClusterConnection, NodeHandle
 from ..errors import GluuClusterError
 from ..problems import Problem, define
 from .csync2 import Csync2
-from .node import marker, state_dir, supervisor_pid
+from .facts import FileSyncFacts, read_facts
 
 UNREACHABLE = define("SYNC-NODE-UNREACHABLE", "error",
                      "check that the node is up and reachable over SSH")
@@ -31,83 +31,59 @@ PEER = define("SYNC-PEER-FAILED", "error",
 
 
 @dataclass(frozen=True)
-class Conflict:
-    at: int
-    peer: str
-    path: str
-    message: str
-
-    @property
-    def resolved(self) -> bool:
-        """'Won'/'Lost' the policy's test: the loser's version went to history."""
-        low = self.message.lower()
-        return "won" in low or "lost" in low
-
-
-@dataclass
 class NodeSyncStatus:
+    """One node's file sync facts, or why they could not be read."""
+
     node: str
-    daemon_pid: int | None = None
-    initialised: bool = False
-    dirty: list[str] = field(default_factory=list)
-    conflicts: list[Conflict] = field(default_factory=list)
-    last_ok: int | None = None
-    in_sync: bool | None = None
-    peer_problems: list[str] = field(default_factory=list)
+    facts: FileSyncFacts | None = None
     error: str | None = None
 
+    @property
+    def dirty(self) -> tuple[str, ...]:
+        return (self.facts.dirty or ()) if self.facts else ()
 
-def parse_dirty(output: str) -> list[str]:
-    """csync2 -M prints one dirty file per line (with the peer it is dirty for)."""
-    return [line.strip() for line in output.splitlines() if "/" in line]
+    @property
+    def in_sync(self) -> bool | None:
+        test = self.facts.test if self.facts else None
+        return test.in_sync if test is not None else None
 
+    @property
+    def peer_problems(self) -> list[str]:
+        test = self.facts.test if self.facts else None
+        return test.problems if test is not None else []
 
-def parse_conflicts(text: str, since: int = 0) -> list[Conflict]:
-    found = []
-    for line in text.splitlines():
-        parts = line.split("\t", 3)
-        if len(parts) == 4 and parts[0].isdigit() and int(parts[0]) >= since:
-            found.append(Conflict(int(parts[0]), parts[1], parts[2], parts[3]))
-    return found
+    def to_dict(self) -> dict[str, Any]:
+        f = self.facts
+        return {"node": self.node, "error": self.error,
+                "daemon_pid": f.daemon_pid if f else None,
+                "initialised": f.initialised if f else None,
+                "dirty": list(self.dirty), "in_sync": self.in_sync,
+                "conflicts": [asdict(c) for c in f.conflicts] if f else [],
+                "last_ok": f.last_ok if f else None, "peer_problems": self.peer_problems}
 
 
 async def node_status(handle: NodeHandle, cluster: ClusterConnection) -> NodeSyncStatus:
-    settings = cluster.inventory.file_sync
-    container = handle.container
-    cs = Csync2(container, settings)
-    status = NodeSyncStatus(handle.name)
-    status.daemon_pid = await supervisor_pid(container, settings)
-    status.initialised = await container.read_file(marker(settings)) is not None
-    dirty = await cs.run("-M")
-    status.dirty = parse_dirty(dirty.output) if dirty.ok and not dirty.empty else []
-    state = state_dir(settings)
-    last_ok = await container.read_file(posixpath.join(state, "last-ok"))
-    status.last_ok = int(last_ok.strip()) if last_ok and last_ok.strip().isdigit() else None
-    log = await container.read_file(posixpath.join(state, "conflicts.log"))
-    day_ago = int(time.time()) - 86400
-    status.conflicts = parse_conflicts(log.decode("utf-8", "replace"), day_ago) if log else []
-    test = await cs.run("-T")
-    status.in_sync = test.in_sync
-    status.peer_problems = test.problems
-    return status
+    inventory = cluster.inventory
+    facts = await read_facts(handle.container, inventory.file_sync, [], test=True)
+    return NodeSyncStatus(handle.name, facts)
 
 
 def problems_of(statuses: list[NodeSyncStatus]) -> list[Problem]:
     out: list[Problem] = []
     for s in statuses:
-        if s.error is not None:
-            out.append(UNREACHABLE.at(s.node, s.error))
+        if s.facts is None:
+            out.append(UNREACHABLE.at(s.node, s.error or "not read"))
             continue
-        if s.daemon_pid is None:
+        if s.facts.daemon_pid is None:
             out.append(DAEMON_DOWN.at(s.node, "gluu-csync2d is not running: changes made on this "
                                       "node are not sent and it receives nothing"))
-        if not s.initialised:
+        if not s.facts.initialised:
             out.append(NOT_INITIALISED.at(s.node, "the first sync has not run on this node"))
         if s.dirty:
             out.append(DIRTY.at(s.node, f"{len(s.dirty)} change(s) not yet sent: "
                                 + ", ".join(s.dirty[:5])))
         out += [CONFLICT.at(s.node, f"{c.path} with {c.peer}: {c.message}")
-                for c in s.conflicts if not c.resolved]
+                for c in s.facts.conflicts if not c.resolved]
         out += [PEER.at(s.node, text) for text in s.peer_problems]
         if s.in_sync is False and not s.peer_problems:
             out.append(NOT_IN_SYNC.at(s.node, "csync2 -T finds differences with a peer"))

@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .directory import Entry, NodeDirectory
+from ..facts.script import Section, Sections, run_script
+from ..transport import Transport
+from .directory import NO_SUCH_OBJECT, Entry, LDAPCommandError, ldapi_url, parse_entries
 
 _INDEX = re.compile(r"^\{-?\d+\}")
 
@@ -35,6 +37,17 @@ class Database:
 
 
 @dataclass(frozen=True)
+class Consumer:
+    """One syncrepl consumer as cn=monitor shows it."""
+
+    rid: str
+    provider: str
+    phase: str
+    connected: bool
+    last_contact: str
+
+
+@dataclass(frozen=True)
 class LDAPFacts:
     node: str
     server_ids: tuple[str, ...]
@@ -45,6 +58,8 @@ class LDAPFacts:
     suffix_uuid: str | None
     context_csns: tuple[str, ...]
     replicator_exists: bool = False
+    entries: int | None = None
+    consumers: tuple[Consumer, ...] = ()
 
     def database(self, suffix: str) -> Database | None:
         for db in self.databases:
@@ -65,29 +80,73 @@ class LDAPFacts:
         return None
 
 
-async def read_facts(directory: NodeDirectory, suffix: str, replicator_dn: str) -> LDAPFacts:
-    # One search for all of cn=config except the (large, unchanging) schema.
-    everything = await directory.search(
-        "cn=config", "sub",
-        "(|(objectClass=olcGlobal)(objectClass=olcModuleList)(objectClass=olcDatabaseConfig)"
-        "(objectClass=olcOverlayConfig))", ["*"])
+# Everything status and the steps need from one slapd, in one round trip.
+# $1 ldapi URL, $2 the replicated suffix, $3 the replicator's DN.
+FACT_SCRIPT = r"""
+url=$1 suffix=$2 replicator=$3
+q() { ldapsearch -LLL -Q -Y EXTERNAL -H "$url" -o ldif-wrap=no "$@"; }
+count() {
+  q -b "$suffix" -s sub "(objectClass=*)" 1.1 > "$_gluu_tmp/dns"; rc=$?
+  grep -c '^dn:' "$_gluu_tmp/dns"
+  return $rc
+}
+kinds="(objectClass=olcGlobal)(objectClass=olcModuleList)"
+kinds="$kinds(objectClass=olcDatabaseConfig)(objectClass=olcOverlayConfig)"
+section config q -b cn=config -s sub "(|$kinds)" '*'
+section suffix q -b "$suffix" -s base "(objectClass=*)" entryUUID contextCSN
+section replicator q -b "$replicator" -s base "(objectClass=*)" 1.1
+section entries count
+section consumers q -b cn=monitor -s sub "(objectClass=olmSyncReplInstance)" '*' '+'
+"""
+
+FACT_TIMEOUT = 300.0
+
+
+def _entries(section: Section, what: str, node: str) -> list[Entry]:
+    if section.exit_code == NO_SUCH_OBJECT:
+        return []
+    if not section.ok:
+        raise LDAPCommandError(node, f"ldapsearch of {what} failed: {section.first_error_line()}; "
+                               "check that slapd runs inside the container")
+    return parse_entries(section.stdout)
+
+
+def _consumer(entry: Entry) -> Consumer:
+    return Consumer(
+        rid=entry.first("cn").replace("Consumer ", ""),
+        provider=entry.first("olmSRProviderURIList"),
+        phase=entry.first("olmSRSyncPhase"),
+        connected=bool(entry.first("olmSRConnection")),
+        last_contact=entry.first("olmSRLastContact"),
+    )
+
+
+def parse_facts(node: str, sections: Sections) -> LDAPFacts:
+    """Pure: a node's LDAPFacts from the fact script's sections."""
+    everything = _entries(sections["config"], "cn=config", node)
 
     def of(kind: str) -> list[Entry]:
         return [e for e in everything if kind in {c.lower() for c in e.get("objectClass")}]
 
-    config = of("olcglobal")[0]
+    globals_ = of("olcglobal")
+    if not globals_:
+        raise LDAPCommandError(node, "cn=config has no global entry: is this slapd's cn=config?")
+    config = globals_[0]
     modules, dbs, overlays = of("olcmodulelist"), of("olcdatabaseconfig"), of("olcoverlayconfig")
     databases = []
     for db in dbs:
-        kind = re.sub(r"^\{-?\d+\}", "", db.first("olcDatabase"))
+        kind = strip_index(db.first("olcDatabase"))
         own = tuple(o for o in overlays if o.dn.lower().endswith("," + db.dn.lower()))
         databases.append(
             Database(db.dn, kind, db.first("olcSuffix"), db.first("olcDbDirectory"), db, own)
         )
-    suffix_entry = await directory.entry(suffix, ["entryUUID", "contextCSN"])
-    replicator = await directory.entry(replicator_dn, ["1.1"])
+    suffix_entry = next(iter(_entries(sections["suffix"], "the suffix", node)), None)
+    replicator = _entries(sections["replicator"], "the replicator", node)
+    count = sections["entries"]
+    entries = int(count.out.strip() or 0) if count.ok or count.exit_code == NO_SUCH_OBJECT else None
+    consumers = _entries(sections["consumers"], "cn=monitor", node) if sections["consumers"].ok else []
     return LDAPFacts(
-        node=directory.node,
+        node=node,
         server_ids=tuple(config.get("olcServerID")),
         modules=tuple(strip_index(v) for m in modules for v in m.get("olcModuleLoad")),
         module_list_dn=modules[0].dn if modules else None,
@@ -96,5 +155,14 @@ async def read_facts(directory: NodeDirectory, suffix: str, replicator_dn: str) 
         databases=tuple(databases),
         suffix_uuid=suffix_entry.first("entryUUID") or None if suffix_entry else None,
         context_csns=tuple(sorted(suffix_entry.get("contextCSN"))) if suffix_entry else (),
-        replicator_exists=replicator is not None,
+        replicator_exists=bool(replicator),
+        entries=entries,
+        consumers=tuple(sorted((_consumer(e) for e in consumers), key=lambda c: c.rid)),
     )
+
+
+async def read_facts(container: Transport, socket_path: str, suffix: str,
+                     replicator_dn: str) -> LDAPFacts:
+    sections = await run_script(container, "ldap", FACT_SCRIPT,
+                                [ldapi_url(socket_path), suffix, replicator_dn], FACT_TIMEOUT)
+    return parse_facts(container.node, sections)

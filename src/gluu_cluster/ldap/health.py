@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from ..cluster import ClusterConnection, NodeHandle
 from ..errors import GluuClusterError
@@ -12,7 +13,7 @@ from ..inventory import LDAPSettings
 from ..problems import Problem, define
 from .agreement import SyncPoint, behind
 from .directory import Entry, NodeDirectory
-from .facts import read_facts
+from .facts import Consumer, LDAPFacts, read_facts
 from .ldif_ops import Modify
 
 UNREACHABLE = define("LDAP-NODE-UNREACHABLE", "error", "check that the node and its slapd are up")
@@ -34,64 +35,50 @@ OPERATIONAL = {
 
 
 @dataclass(frozen=True)
-class Consumer:
-    rid: str
-    provider: str
-    phase: str
-    connected: bool
-    last_contact: str
-
-
-@dataclass
 class NodeLDAPStatus:
+    """One node's LDAP facts, or why they could not be read."""
+
     node: str
-    server_id: int | None = None
-    entries: int | None = None
-    context_csns: tuple[str, ...] = ()
-    consumers: list[Consumer] = field(default_factory=list)
+    facts: LDAPFacts | None = None
     error: str | None = None
 
+    @property
+    def server_id(self) -> int | None:
+        return self.facts.server_id if self.facts else None
 
-@dataclass
+    @property
+    def entries(self) -> int | None:
+        return self.facts.entries if self.facts else None
+
+    @property
+    def context_csns(self) -> tuple[str, ...]:
+        return self.facts.context_csns if self.facts else ()
+
+    @property
+    def consumers(self) -> tuple[Consumer, ...]:
+        return self.facts.consumers if self.facts else ()
+
+
+@dataclass(frozen=True)
 class LDAPStatus:
-    nodes: list[NodeLDAPStatus]
-    problems: list[Problem]
+    nodes: tuple[NodeLDAPStatus, ...]
+    problems: tuple[Problem, ...]
 
     @property
     def in_sync(self) -> bool:
         return not self.problems
 
 
-async def _consumers(directory: NodeDirectory) -> list[Consumer]:
-    found = await directory.search("cn=monitor", "sub", "(objectClass=olmSyncReplInstance)",
-                                   ["*", "+"])
-    out = []
-    for entry in found:
-        out.append(Consumer(
-            rid=entry.first("cn").replace("Consumer ", ""),
-            provider=entry.first("olmSRProviderURIList"),
-            phase=entry.first("olmSRSyncPhase"),
-            connected=bool(entry.first("olmSRConnection")),
-            last_contact=entry.first("olmSRLastContact"),
-        ))
-    return sorted(out, key=lambda c: c.rid)
-
-
 async def node_status(handle: NodeHandle, settings: LDAPSettings) -> NodeLDAPStatus:
-    status = NodeLDAPStatus(handle.name)
-    directory = NodeDirectory(handle.container, settings.ldapi_socket)
     try:
-        facts = await read_facts(directory, settings.suffix, settings.replicator)
-        status.server_id = facts.server_id
-        status.context_csns = facts.context_csns
-        status.entries = await directory.count(settings.suffix)
-        status.consumers = await _consumers(directory)
+        facts = await read_facts(handle.container, settings.ldapi_socket, settings.suffix,
+                                 settings.replicator)
     except GluuClusterError as exc:
-        status.error = str(exc)
-    return status
+        return NodeLDAPStatus(handle.name, error=str(exc))
+    return NodeLDAPStatus(handle.name, facts)
 
 
-def problems_of(nodes: list[NodeLDAPStatus], expected_consumers: int) -> list[Problem]:
+def problems_of(nodes: Sequence[NodeLDAPStatus], expected_consumers: int) -> list[Problem]:
     """Named problems from the nodes' facts; 'in sync' only when every node agrees."""
     problems: list[Problem] = []
     healthy = [n for n in nodes if n.error is None]
@@ -119,8 +106,8 @@ def problems_of(nodes: list[NodeLDAPStatus], expected_consumers: int) -> list[Pr
 
 
 async def cluster_status(cluster: ClusterConnection, settings: LDAPSettings) -> LDAPStatus:
-    nodes = list(await asyncio.gather(*(node_status(h, settings) for h in cluster.nodes)))
-    return LDAPStatus(nodes, problems_of(nodes, len(cluster.nodes) - 1))
+    nodes = tuple(await asyncio.gather(*(node_status(h, settings) for h in cluster.nodes)))
+    return LDAPStatus(nodes, tuple(problems_of(nodes, len(cluster.nodes) - 1)))
 
 
 # --- deep check -------------------------------------------------------------------------

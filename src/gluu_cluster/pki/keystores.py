@@ -27,20 +27,22 @@ def describe(ref: KeystoreRef) -> str:
     return f"{ref.password_from.file}: {ref.password_from.key}"
 
 
-async def configured_password(container: Transport, ref: KeystoreRef) -> Secret | str:
-    """The password the node's configuration gives the key store, or why there is none."""
-    text = await container.read_file(ref.password_from.file)
+def configured_password(node: str, ref: KeystoreRef, text: bytes | None) -> Secret | str:
+    """The password the node's configuration (``text``: the file named by the reference)
+    gives the key store, or why there is none."""
     if text is None:
         return f"{ref.password_from.file} does not exist"
     value = parse_properties(text.decode("utf-8", "replace")).get(ref.password_from.key)
     if not value:
         return f"{ref.password_from.file} has no '{ref.password_from.key}'"
-    return secret_from(f"{container.node}:{describe(ref)}", value)
+    return secret_from(f"{node}:{describe(ref)}", value)
 
 
-async def check_keystore(container: Transport, ref: KeystoreRef, store: SetFile) -> KeystoreVerdict:
-    """Does the node's configured password open ``store`` (its own or an incoming one)?"""
-    password = await configured_password(container, ref)
+async def check_keystore(container: Transport, ref: KeystoreRef, store: SetFile,
+                         config: bytes | None) -> KeystoreVerdict:
+    """Does the node's configured password (in ``config``, the referenced file's bytes)
+    open ``store`` (its own or an incoming one)?"""
+    password = configured_password(container.node, ref, config)
     if isinstance(password, str):
         return KeystoreVerdict(store.name, describe(ref), password)
     if await password_opens(container, store.data, password):

@@ -107,11 +107,12 @@ class TrustOp:
         return f"{'add' if self.pem is not None else 'del'}:{self.alias}"
 
 
-async def list_truststore(container: Transport, path: str, password: Secret) -> dict[str, str] | None:
-    """The store's aliases and fingerprints; None when it does not exist yet.
+async def list_truststore(container: Transport, path: str, password: Secret,
+                          data: bytes | None) -> dict[str, str] | None:
+    """The store's aliases and fingerprints from its bytes (``data``, read with the node's
+    facts); None when it does not exist yet.
 
     JKS and PKCS12 are read here (no JVM per call); other formats by the node's keytool."""
-    data = await container.read_file(path)
     if data is None:
         return None
     try:

@@ -20,9 +20,10 @@ from ..cluster import NodeHandle
 from ..errors import NodeCheckError, UsageError
 from ..inventory import CertificateSet
 from .certset import SetFile, load_certificate, load_private_key
+from .facts import read_facts
 from .keystores import configured_password
 from .keytool import list_truststore, pkcs12_to_jks
-from .setfiles import backup, install_file, read_set
+from .setfiles import backup, install_file
 
 MIN_RSA_BITS = 3072
 JKS_MAGIC = b"\xfe\xed\xfe\xed"
@@ -101,12 +102,13 @@ async def _rebuild_keystore(handle: NodeHandle, cert_set: CertificateSet, store:
     if ref is None:
         raise UsageError(f"{handle.name}: {store.name} cannot be rebuilt: its password is not "
                          f"known; add it to certificates.sets[{cert_set.name}].keystores")
-    password = await configured_password(handle.container, ref)
+    config = await handle.container.read_file(ref.password_from.file)
+    password = configured_password(handle.name, ref, config)
     if isinstance(password, str):
         raise NodeCheckError(handle.name, f"{store.name} cannot be rebuilt: {password}")
     path = posixpath.join(cert_set.directory, store.name)
     try:
-        aliases = await list_truststore(handle.container, path, password) or {}
+        aliases = await list_truststore(handle.container, path, password, store.data) or {}
     except NodeCheckError as exc:
         raise NodeCheckError(handle.name, f"{store.name} cannot be rebuilt: the password in "
                              f"{ref.password_from.file} ({ref.password_from.key}) does not open "
@@ -123,7 +125,7 @@ async def _rebuild_keystore(handle: NodeHandle, cert_set: CertificateSet, store:
 async def rotate_on_source(handle: NodeHandle, cert_set: CertificateSet, key_type: KeyType,
                            days: int, backup_root: str) -> list[Rotated]:
     """Replace every certificate that has its key in the set; old files kept as a backup."""
-    files = await read_set(handle.container, cert_set)
+    files = (await read_facts(handle.container, [cert_set])).set_files(cert_set)
     plans: list[Rotated] = []
     for item in sorted(files.values(), key=lambda f: f.name):
         cert = None if item.is_keystore else load_certificate(item.data)

@@ -12,24 +12,10 @@ import json
 import posixpath
 from dataclasses import dataclass
 
-from ..errors import NodeCheckError
-from ..inventory import CertificateSet
 from ..transport import Transport
-from .certset import SetFile, parse_set_tar
+from .certset import SetFile
 
 TIMEOUT = 120.0
-
-# Every regular file matching a mask, as one tar stream (names, modes, owners, bytes).
-_READ_SCRIPT = r"""
-cd -- "$1" 2>/dev/null || exit 3
-shift
-IFS=''
-for mask in "$@"; do
-  for f in $mask; do
-    if [ -f "$f" ] && [ ! -L "$f" ]; then printf '%s\0' "$f"; fi
-  done
-done | sort -zu | tar --null --no-recursion -T - -cf -
-"""
 
 _BACKUP_SCRIPT = r"""
 set -e
@@ -59,18 +45,6 @@ _LIST_SCRIPT = r"""
 for m in "$1"/*/manifest.json; do [ -f "$m" ] && cat -- "$m" && printf '\n'; done
 exit 0
 """
-
-
-async def read_set(container: Transport, cert_set: CertificateSet) -> dict[str, SetFile]:
-    result = await container.run(
-        ["sh", "-c", _READ_SCRIPT, "gluu-certs-read", cert_set.directory, *cert_set.masks],
-        timeout=TIMEOUT, check=False)
-    if result.exit_code == 3:
-        return {}
-    if not result.ok:
-        raise NodeCheckError(container.node, f"cannot read {cert_set.directory}: "
-                             f"{result.first_error_line()}")
-    return parse_set_tar(result.stdout, cert_set.masks)
 
 
 async def install_file(container: Transport, directory: str, item: SetFile) -> None:

@@ -14,10 +14,11 @@ from ..errors import GluuClusterError, NodeCheckError
 from ..inventory import CertificateSet, Inventory
 from ..problems import Problem, define
 from ..secrets import Secret
+from ..transport import Transport
 from .certset import CertInfo, SetFile, certificates
+from .facts import PKIFacts, read_facts
 from .keystores import check_keystore
 from .keytool import list_truststore
-from .setfiles import read_set
 from .trust import TrustEntry, desired_entries
 
 UNREACHABLE = define("CERT-NODE-UNREACHABLE", "error",
@@ -90,20 +91,23 @@ class _NodeFacts:
     trust_error: str | None = None
 
 
-async def _node_facts(handle: NodeHandle, cert_set: CertificateSet,
-                      store_password: Secret | None) -> _NodeFacts:
-    files = await read_set(handle.container, cert_set)
+async def node_set_facts(container: Transport, facts: PKIFacts, cert_set: CertificateSet,
+                         store_password: Secret | None) -> _NodeFacts:
+    """One set's view of a node's PKI facts; key stores opened here (keytool only for a
+    store format Python cannot read)."""
+    files = facts.set_files(cert_set)
     trust, trust_error = None, None
     if cert_set.truststore is not None and store_password is not None:
+        path = cert_set.truststore.path
         try:
-            trust = await list_truststore(handle.container, cert_set.truststore.path,
-                                          store_password)
+            trust = await list_truststore(container, path, store_password, facts.files.get(path))
         except NodeCheckError as exc:  # a wrong password or a broken store: report it
             trust_error = exc.detail
     keystore_problems = []
     for ref in cert_set.keystores:
         if ref.file in files:
-            verdict = await check_keystore(handle.container, ref, files[ref.file])
+            verdict = await check_keystore(container, ref, files[ref.file],
+                                           facts.files.get(ref.password_from.file))
             if verdict.problem is not None:
                 keystore_problems.append(f"{ref.file}: {verdict.problem}")
     return _NodeFacts(files, trust, keystore_problems, trust_error)
@@ -207,16 +211,21 @@ def _trust_problems(node: str, cert_set: CertificateSet, got: _NodeFacts,
     return out
 
 
-async def set_status(cluster: ClusterConnection, cert_set: CertificateSet,
-                     ca_pem: bytes | None) -> SetStatus:
+async def cluster_cert_status(cluster: ClusterConnection, ca_pem: bytes | None) -> list[SetStatus]:
+    """Every set on every node: each node's PKI facts read once, then judged per set."""
     inventory = cluster.inventory
-    source = inventory.source_of(cert_set).name
-    password = (cert_set.truststore.password.resolve(inventory.base_dir)
-                if cert_set.truststore is not None else None)
+    passwords = {s.name: s.truststore.password.resolve(inventory.base_dir)
+                 for s in inventory.certificates.sets if s.truststore is not None}
 
-    async def one(handle: NodeHandle) -> _NodeFacts:
-        return await _node_facts(handle, cert_set, password)
+    async def one(handle: NodeHandle) -> dict[str, _NodeFacts]:
+        facts = await read_facts(handle.container, inventory.certificates.sets)
+        return {s.name: await node_set_facts(handle.container, facts, s, passwords.get(s.name))
+                for s in inventory.certificates.sets}
 
     results = await cluster.each(one)
-    facts: dict[str, _NodeFacts | GluuClusterError] = {h.name: r for h, r in results}
-    return evaluate(inventory, cert_set, source, facts, ca_pem)
+    out = []
+    for cert_set in inventory.certificates.sets:
+        facts: dict[str, _NodeFacts | GluuClusterError] = {
+            h.name: (r if isinstance(r, GluuClusterError) else r[cert_set.name]) for h, r in results}
+        out.append(evaluate(inventory, cert_set, inventory.source_of(cert_set).name, facts, ca_pem))
+    return out

@@ -13,13 +13,14 @@ import posixpath
 from dataclasses import dataclass, field
 
 from ..cluster import ClusterConnection, NodeHandle
-from ..errors import NodeCheckError
+from ..errors import GluuClusterError, NodeCheckError
 from ..inventory import CertificateSet, Inventory
 from ..pki.ca import CA_CERT
 from ..pki.certset import SetFile
+from ..pki.facts import PKIFacts, read_facts
 from ..pki.keystores import check_keystore
 from ..pki.keytool import TrustOp, change_truststore, list_truststore
-from ..pki.setfiles import backup, install_file, read_set
+from ..pki.setfiles import backup, install_file
 from ..pki.trust import desired_entries, trust_ops
 from ..plan import Blocked, Change, NoOp, Outcome, Step
 from ..secrets import Secret
@@ -64,11 +65,18 @@ class CertSetStep(Step):
         self.ca_pem: bytes | None = None
         self.ca_pending = False
         self.store_password: Secret | None = None
+        self.facts: dict[str, PKIFacts] = {}
 
     async def prepare(self, cluster: ClusterConnection) -> None:
         inventory = cluster.inventory
         self.source = inventory.source_of(self.set).name
-        self.source_files = await read_set(cluster.handle(self.source).container, self.set)
+        self.facts = {}
+        for handle, result in await cluster.each(
+                lambda h: read_facts(h.container, inventory.certificates.sets)):
+            if isinstance(result, GluuClusterError):
+                raise result
+            self.facts[handle.name] = result
+        self.source_files = self.facts[self.source].set_files(self.set)
         if not self.source_files:
             raise NodeCheckError(
                 self.source, f"no file in {self.set.directory} matches the masks of certificate "
@@ -82,7 +90,7 @@ class CertSetStep(Step):
         details: list[str] = []
         copies: list[SetFile] = []
         if handle.name != self.source:
-            have = await read_set(handle.container, self.set)
+            have = self.facts[handle.name].set_files(self.set)
             for name, want in sorted(self.source_files.items()):
                 why = _differs(have.get(name), want)
                 if why is not None:
@@ -113,7 +121,8 @@ class CertSetStep(Step):
         problems = []
         for ref in self.set.keystores:
             if ref.file in incoming:
-                verdict = await check_keystore(handle.container, ref, incoming[ref.file])
+                config = self.facts[handle.name].files.get(ref.password_from.file)
+                verdict = await check_keystore(handle.container, ref, incoming[ref.file], config)
                 if verdict.problem is not None:
                     problems.append(f"{ref.file} from {self.source}: {verdict.problem}")
         if not problems:
@@ -131,7 +140,8 @@ class CertSetStep(Step):
         if store is None:
             return [], []
         assert self.store_password is not None
-        current = await list_truststore(handle.container, store.path, self.store_password)
+        current = await list_truststore(handle.container, store.path, self.store_password,
+                                        self.facts[handle.name].files.get(store.path))
         desired = desired_entries(self.set, handle.name, self.source_files, self.ca_pem)
         ops, why = trust_ops(current or {}, desired)
         if self.ca_pending:  # ldap-tls makes it during this apply; the step is re-planned then

@@ -72,7 +72,8 @@ def directory_of(handle: NodeHandle, settings: LDAPSettings) -> NodeDirectory:
 
 
 async def node_facts(handle: NodeHandle, settings: LDAPSettings) -> LDAPFacts:
-    return await read_facts(directory_of(handle, settings), settings.suffix, settings.replicator)
+    return await read_facts(handle.container, settings.ldapi_socket, settings.suffix,
+                            settings.replicator)
 
 
 def main_db_or_fail(facts: LDAPFacts, suffix: str) -> Database:

@@ -15,7 +15,7 @@ from ..ldap.initialise import initialise
 from ..ldap.ldif_ops import Modify
 from ..ldap.service import ensure_running
 from ..plan import Change, NoOp, Outcome, Step
-from .ldap_common import LDAPRun, directory_of, ldap_of, main_db_or_fail
+from .ldap_common import LDAPRun, directory_of, ldap_of, main_db_or_fail, node_facts
 
 SYNC_DEADLINE = 120.0
 
@@ -143,17 +143,8 @@ SyncState = dict[str, SyncPoint]
 
 
 async def sync_state(cluster: ClusterConnection, settings: LDAPSettings) -> SyncState:
-    async def one(handle: NodeHandle) -> SyncPoint:
-        directory = directory_of(handle, settings)
-        entry = await directory.entry(settings.suffix, ["contextCSN"])
-        csns = tuple(sorted(entry.get("contextCSN"))) if entry else ()
-        config = await directory.entry("cn=config", ["olcServerID"])
-        ids = [v.split()[0] for v in (config.get("olcServerID") if config else [])]
-        sid = int(ids[0]) if ids and ids[0].isdigit() else None
-        return SyncPoint(await directory.count(settings.suffix), csns, sid)
-
-    results = await asyncio.gather(*(one(h) for h in cluster.nodes))
-    return {h.name: r for h, r in zip(cluster.nodes, results, strict=True)}
+    results = await asyncio.gather(*(node_facts(h, settings) for h in cluster.nodes))
+    return {f.node: SyncPoint(f.entries or 0, f.context_csns, f.server_id) for f in results}
 
 
 async def wait_in_sync(cluster: ClusterConnection, settings: LDAPSettings,

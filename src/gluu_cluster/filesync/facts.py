@@ -1,0 +1,180 @@
+"""What one node's file sync looks like now, read in one round trip.
+
+The same facts feed the csync2 steps (tools, managed files, certificate, pins, daemon,
+first-sync marker) and ``status`` (daemon, dirty files, last success, conflicts and, with
+``test=True``, csync2 -T against the peers).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..facts.script import Section, Sections, run_script
+from ..inventory import FileSync
+from ..transport import Transport
+from .csync2 import Csync2Result, interpret
+from .node import database_file, marker, state_dir, tls_paths
+
+# $1 state dir, $2 marker, $3 certificate, $4 database, $5 "test" or "", then csync2's
+# $6 config dir, $7 node name, $8 port, $9 time limit; the managed files' paths after.
+FACT_SCRIPT = r"""
+state=$1 marker=$2 cert=$3 db=$4 test=$5 confdir=$6 node=$7 port=$8 limit=$9
+shift 9
+cs() {
+  started=$(date +%s%N)
+  timeout -k 2 "$limit" env CSYNC2_SYSTEM_DIR="$confdir" csync2 -N "$node" -p "$port" \
+    -D "$(dirname -- "$db")" "$@"
+  rc=$?
+  echo "@@elapsed-ms $(( ($(date +%s%N) - started) / 1000000 ))" >&2
+  return $rc
+}
+daemon() {
+  pid=$(cat "$state/gluu-csync2d.pid" 2>/dev/null) || return 3
+  [ -n "$pid" ] && [ -r "/proc/$pid/status" ] || return 3
+  grep -q '^State:.*Z' "/proc/$pid/status" && return 3
+  tr '\0' ' ' < "/proc/$pid/cmdline" | grep -q gluu-csync2d || return 3
+  echo "$pid"
+}
+missing() {
+  for t in csync2 inotifywait bash flock timeout setsid sqlite3; do
+    command -v "$t" > /dev/null 2>&1 || echo "$t"
+  done
+}
+manager() { for m in apt-get dnf yum; do command -v $m > /dev/null 2>&1 && echo $m && return; done; }
+present() { [ -e "$1" ] || return 3; cat -- "$1"; }
+pins() {
+  [ -e "$db" ] || return 3
+  sqlite3 -cmd ".timeout 10000" -separator " " "$db" "SELECT peername, certdata FROM x509_cert"
+}
+managed() { [ -e "$1" ] || return 3; stat -c %a -- "$1" && sha256sum < "$1"; }
+section daemon daemon
+section initialised present "$marker"
+section last-ok present "$state/last-ok"
+section conflicts present "$state/conflicts.log"
+section missing missing
+section manager manager
+section cert present "$cert"
+section pins pins
+for path in "$@"; do section "file.$path" managed "$path"; done
+if command -v csync2 > /dev/null 2>&1 && [ -e "$db" ]; then
+  section dirty cs -M
+  if [ "$test" = test ]; then section test cs -T; fi
+fi
+"""
+
+# The tools gluu-csync2d needs; the fact script's own list (a unit test compares them).
+TOOLS = ("csync2", "inotifywait", "bash", "flock", "timeout", "setsid", "sqlite3")
+
+@dataclass(frozen=True)
+class ManagedState:
+    mode: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Conflict:
+    at: int
+    peer: str
+    path: str
+    message: str
+
+    @property
+    def resolved(self) -> bool:
+        """'Won'/'Lost' the policy's test: the loser's version went to history."""
+        low = self.message.lower()
+        return "won" in low or "lost" in low
+
+
+@dataclass(frozen=True)
+class FileSyncFacts:
+    node: str
+    daemon_pid: int | None
+    initialised: bool
+    last_ok: int | None
+    conflicts: tuple[Conflict, ...]
+    missing_tools: tuple[str, ...]
+    package_manager: str | None
+    certificate: bytes | None
+    pins: dict[str, str]
+    managed: dict[str, ManagedState | None]  # path -> None when it does not exist
+    dirty: tuple[str, ...] | None  # None: csync2 or its database is not there yet
+    test: Csync2Result | None  # csync2 -T, read for status only
+
+
+def parse_dirty(output: str) -> list[str]:
+    """csync2 -M prints one dirty file per line (with the peer it is dirty for)."""
+    return [line.strip() for line in output.splitlines() if "/" in line]
+
+
+def parse_conflicts(text: str, since: int = 0) -> list[Conflict]:
+    found = []
+    for line in text.splitlines():
+        parts = line.split("\t", 3)
+        if len(parts) == 4 and parts[0].isdigit() and int(parts[0]) >= since:
+            found.append(Conflict(int(parts[0]), parts[1], parts[2], parts[3]))
+    return found
+
+
+def parse_pins(text: str) -> dict[str, str]:
+    pins = {}
+    for line in text.splitlines():
+        peer, _, data = line.partition(" ")
+        if peer:
+            pins[peer] = data.strip().upper()
+    return pins
+
+
+def _managed(section: Section) -> ManagedState | None:
+    lines = section.out.split()
+    if not section.ok or len(lines) < 2 or not lines[0].isdigit():
+        return None
+    return ManagedState(int(lines[0], 8), lines[1])
+
+
+def parse_facts(node: str, sections: Sections, limit: float,
+                now: float | None = None) -> FileSyncFacts:
+    """Pure: a node's file sync facts from the fact script's sections."""
+    day_ago = int((now or time.time()) - 86400)
+    daemon, last_ok = sections["daemon"].out.strip(), sections["last-ok"].out.strip()
+    conflicts = sections["conflicts"]
+    return FileSyncFacts(
+        node=node,
+        daemon_pid=int(daemon) if sections["daemon"].ok and daemon.isdigit() else None,
+        initialised=sections["initialised"].ok,
+        last_ok=int(last_ok) if sections["last-ok"].ok and last_ok.isdigit() else None,
+        conflicts=tuple(parse_conflicts(conflicts.out, day_ago)) if conflicts.ok else (),
+        missing_tools=tuple(sections["missing"].out.split()),
+        package_manager=sections["manager"].out.strip() or None,
+        certificate=sections["cert"].stdout if sections["cert"].ok else None,
+        pins=parse_pins(sections["pins"].out) if sections["pins"].ok else {},
+        managed={path: _managed(s) for path, s in sections.named("file")},
+        dirty=_dirty(sections["dirty"], limit) if "dirty" in sections else None,
+        test=_csync2(sections["test"], ("-T",), limit) if "test" in sections else None,
+    )
+
+
+def _csync2(section: Section, args: tuple[str, ...], limit: float) -> Csync2Result:
+    lines = section.stderr.decode("utf-8", "replace").splitlines()
+    elapsed_ms = next((int(line.split()[1]) for line in lines
+                       if line.startswith("@@elapsed-ms ") and line.split()[1].isdigit()), 0)
+    err = "\n".join(line for line in lines if not line.startswith("@@elapsed-ms "))
+    return interpret(args, section.exit_code, section.out + err, elapsed_ms / 1000, limit)
+
+
+def _dirty(section: Section, limit: float) -> tuple[str, ...]:
+    result = _csync2(section, ("-M",), limit)
+    return tuple(parse_dirty(result.output)) if result.ok and not result.empty else ()
+
+
+async def read_facts(container: Transport, settings: FileSync, managed: Sequence[str],
+                     *, test: bool = False) -> FileSyncFacts:
+    """One round trip; ``test`` adds csync2 -T (status), which asks every peer."""
+    limit = settings.timeout
+    sections = await run_script(container, "filesync", FACT_SCRIPT, [
+        state_dir(settings), marker(settings), tls_paths(settings)[1],
+        database_file(settings, container.node), "test" if test else "",
+        settings.config_dir, container.node, str(settings.port), f"{limit:g}", *managed,
+    ], timeout=2 * limit + 30)
+    return parse_facts(container.node, sections, limit)
