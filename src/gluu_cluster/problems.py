@@ -6,6 +6,7 @@ import, so codes stay unique across the LDAP, certificate and file-sync checks.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -42,5 +43,5 @@ def define(code: str, severity: Severity, fix: str) -> Check:
     return check
 
 
-def has_errors(problems: list[Problem]) -> bool:
+def has_errors(problems: Iterable[Problem]) -> bool:
     return any(p.severity == "error" for p in problems)

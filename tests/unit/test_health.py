@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from gluu_cluster.health import ClusterStatus, NodeRow
 from gluu_cluster.inventory import load_inventory
 from gluu_cluster.journal import Journal, read_previous
 from gluu_cluster.ldap.agreement import SyncPoint, csn_time, lag_seconds
@@ -18,6 +17,10 @@ from gluu_cluster.preflight import evaluate
 from gluu_cluster.preflight.facts import NodeFacts, parse_lines
 from gluu_cluster.preflight.ports import PortResult
 from gluu_cluster.problems import REGISTRY, Problem
+from gluu_cluster.status import ClusterStatus, NodeRow
+from gluu_cluster.status.columns import COLUMNS, cells, status_dict
+from gluu_cluster.status.gather import DOWN_CODES, LINK_CODES
+from gluu_cluster.status.snapshot import LDAPRole, Replication, SetState
 from gluu_cluster.web import metrics
 from gluu_cluster.web.server import Latest, _health_body, _node_body, parse_listen
 
@@ -25,8 +28,8 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "gluu_cluster"
 
 
 def test_every_problem_code_is_defined_once_and_only_through_the_registry() -> None:
-    import gluu_cluster.health  # noqa: F401 - imports every area's checks
     import gluu_cluster.preflight.evaluate  # noqa: F401
+    import gluu_cluster.status.gather  # noqa: F401 - imports every area's checks
 
     defined = []
     for path in SRC.rglob("*.py"):
@@ -103,9 +106,32 @@ def test_lag_from_csns() -> None:
 
 def _status(healthy: bool) -> ClusterStatus:
     problems = [] if healthy else [Problem("NODE-UNREACHABLE", "error", "n2", "down", "fix")]
-    return ClusterStatus("c", 1000.0, 1.5, [
+    return ClusterStatus("c", 1000.0, 1.5, (
         NodeRow("n1", "10.0.0.1", True, entries=5, lag_seconds=0.0, dirty=0, last_sync=990),
-        NodeRow("n2", "10.0.0.2", False, reachable=healthy)], problems)
+        NodeRow("n2", "10.0.0.2", False, reachable=healthy)), tuple(problems),
+        link_codes=LINK_CODES, down_codes=DOWN_CODES)
+
+
+def test_one_column_spec_feeds_table_json_and_page() -> None:
+    from gluu_cluster.web.server import _page
+
+    row = NodeRow("n1", "10.0.0.1", True, ldap_role=LDAPRole.PARTIAL, consumers=1, peers=2,
+                  replication=Replication.DISCONNECTED, last_sync=990,
+                  certificates=(SetState("gluu", 0), SetState("idp", 2)))
+    status = ClusterStatus("c", 1000.0, 1.5, (row, NodeRow("n2", "10.0.0.2", False, reachable=False)),
+                           ())
+    shown = [c.text for c in cells(row, 1000.0)]
+    assert shown[:6] == ["n1 *", "10.0.0.1", "partial 1/2", "-", "disconnected", "-"]
+    assert shown[9:] == ["10 s ago", "gluu ok, idp 2 problem(s)"]
+    assert [c.tone.value for c in cells(row, 1000.0)][4] == "bad"
+    down = [c.text for c in cells(status.nodes[1], 1000.0)]
+    assert down == ["n2", "10.0.0.2", "unreachable", *["-"] * (len(COLUMNS) - 3)]
+    data = status_dict(status)["nodes"][0]
+    assert {c.key for c in COLUMNS} <= set(data)
+    assert data["ldap_role"] == "partial 1/2" and data["replication"] == "disconnected"
+    page = _page(Latest(interval=10, status=status))
+    assert all(f"<th>{c.header}</th>" in page for c in COLUMNS)
+    assert '<td class="bad">disconnected</td>' in page and "10 s ago" in page
 
 
 def test_health_bodies_and_metrics() -> None:

@@ -12,11 +12,12 @@ from rich.table import Table
 
 from ..apply import ApplyResult, apply_steps
 from ..cluster import ClusterConnection
-from ..health import ClusterStatus, gather_status
 from ..inventory import Inventory
 from ..journal import Journal, PreviousRun, read_previous
 from ..plan import Blocked, Change, Plan, Step, build_plan
 from ..preflight.run import run_check
+from ..status import ClusterStatus, gather_status
+from ..status.columns import status_dict
 from ..steps import default_steps
 from ..steps.ldap_replicas import wait_in_sync
 from .check import IGNORE_OPTION, fail_on
@@ -162,7 +163,7 @@ def apply(inventory_path: str, accept_new_host_keys: bool, yes: bool, ignored: t
             "applied": [{"node": c.node, "step": c.step, "summary": c.summary} for c in result.applied],
             "blocked": [{"node": b.node, "step": b.step, "reason": b.reason, "fix": b.fix}
                         for b in result.blocked],
-            "status": status.to_dict(),
+            "status": status_dict(status),
         })
     else:
         if result.nothing_to_do and not result.blocked:

@@ -44,7 +44,7 @@ def status(inventory_path: str, accept_new_host_keys: bool, output_format: str) 
 
     result = run_async(go())
     if output_format == "json":
-        print_json({"in_sync": result.in_sync, "nodes": [asdict(n) for n in result.nodes],
+        print_json({"in_sync": result.in_sync, "nodes": [n.to_dict() for n in result.nodes],
                     "problems": [asdict(p) for p in result.problems]})
     else:
         table = Table(title=f"LDAP replication of {settings.suffix}")

@@ -11,64 +11,41 @@ from rich.table import Table
 from rich.text import Text
 
 from ..cluster import ClusterConnection
-from ..health import ClusterStatus, NodeRow, gather_status
 from ..inventory import Inventory
 from ..secrets import redactor
+from ..status import ClusterStatus, gather_status
+from ..status.columns import COLUMNS, Cell, Tone, cells, status_dict, taken, verdict
 from .common import ACCEPT_NEW_OPTION, INVENTORY_OPTION, load, run_async
 from .output import FORMAT_OPTION, console
 
-
-def _cell(value: object, suffix: str = "") -> str:
-    return "-" if value is None else f"{value}{suffix}"
+_COLOUR = {Tone.GOOD: "green", Tone.WARN: "yellow", Tone.BAD: "red"}
 
 
-def _ago(epoch: int | None, now: float) -> str:
-    return "-" if epoch is None else f"{max(0, int(now - epoch))} s ago"
-
-
-def _state(text: str | None) -> str:
-    if text is None:
-        return "-"
-    good = text == "in sync" or all(part.endswith(" ok") for part in text.split(", "))
-    return f"[green]{text}[/green]" if good else f"[red]{text}[/red]"
+def _markup(cell: Cell) -> str:
+    text = _escape(cell.text)
+    colour = _COLOUR.get(cell.tone)
+    return f"[{colour}]{text}[/{colour}]" if colour else text
 
 
 def render_status(status: ClusterStatus) -> Group:
+    """The table and the problems, from the one column spec (status/columns.py)."""
     table = Table(title=f"cluster '{status.cluster}'")
-    for column in ("node", "address", "LDAP role", "server ID", "replication", "lag",
-                   "entries", "file sync", "dirty", "last sync", "certificates"):
-        table.add_column(column)
+    for column in COLUMNS:
+        table.add_column(column.header)
     for row in status.nodes:
-        table.add_row(*_row_cells(row, status.taken_at))
+        table.add_row(*(_markup(c) for c in cells(row, status.taken_at)))
     lines: list[Table | Text] = [table]
     for p in status.problems:
         colour = "red" if p.severity == "error" else "yellow"
         lines.append(Text.from_markup(
             f"[{colour}]{p.severity}[/{colour}] {p.code} {p.node}: {_escape(p.detail)}\n"
             f"    fix: {_escape(p.fix)}"))
-    verdict = ("[green]converged[/green]" if status.healthy
-               else f"[red]not converged: {sum(p.severity == 'error' for p in status.problems)} "
-                    "error(s)[/red]")
-    warnings = sum(p.severity == "warning" for p in status.problems)
-    lines.append(Text.from_markup(
-        f"{verdict}{f', {warnings} warning(s)' if warnings else ''} "
-        f"(read in {status.seconds:.1f} s at {time.strftime('%H:%M:%S', time.localtime(status.taken_at))})"))
+    lines.append(Text.from_markup(f"{_markup(verdict(status))} ({taken(status)})"))
     return Group(*lines)
 
 
 def _escape(text: str) -> str:
     return redactor.scrub(text).replace("[", r"\[")
-
-
-def _row_cells(row: NodeRow, now: float) -> list[str]:
-    name = f"{row.node} *" if row.primary else row.node
-    if not row.reachable:
-        return [name, row.address, "[red]unreachable[/red]", *["-"] * 8]
-    return [
-        name, row.address, _cell(row.ldap_role), _cell(row.server_id), _state(row.replication),
-        _cell(row.lag_seconds, " s"), _cell(row.entries), _state(row.file_sync),
-        _cell(row.dirty), _ago(row.last_sync, now), _state(row.certificates),
-    ]
 
 
 async def _snapshot(inventory: Inventory, accept_new: bool) -> ClusterStatus:
@@ -79,7 +56,7 @@ async def _snapshot(inventory: Inventory, accept_new: bool) -> ClusterStatus:
 def _show(status: ClusterStatus, output_format: str) -> None:
     if output_format == "json":
         # One document per line, so --watch output can be read line by line.
-        click.echo(redactor.scrub(json.dumps(status.to_dict())))
+        click.echo(redactor.scrub(json.dumps(status_dict(status))))
     else:
         console.print(render_status(status))
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 from ..cluster import ClusterConnection, NodeHandle
 from ..errors import GluuClusterError
@@ -57,6 +58,11 @@ class NodeLDAPStatus:
     @property
     def consumers(self) -> tuple[Consumer, ...]:
         return self.facts.consumers if self.facts else ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"node": self.node, "server_id": self.server_id, "entries": self.entries,
+                "context_csns": list(self.context_csns),
+                "consumers": [asdict(c) for c in self.consumers], "error": self.error}
 
 
 @dataclass(frozen=True)

@@ -23,9 +23,10 @@ import click
 
 from ..cluster import ClusterConnection
 from ..errors import GluuClusterError, UsageError
-from ..health import ClusterStatus, gather_status
 from ..inventory import Inventory
 from ..secrets import redactor
+from ..status import ClusterStatus, gather_status
+from ..status.columns import COLUMNS, Tone, cells, row_dict, status_dict, taken, verdict
 from . import metrics
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,7 @@ def _health_body(latest: Latest, now: float) -> tuple[int, dict[str, Any]]:
     status = latest.status
     if status is None:
         return 503, {"healthy": False, "reason": latest.error or "the first status read is running"}
-    body = status.to_dict()
+    body = status_dict(status)
     body["age_seconds"] = round(now - status.taken_at, 1)
     if latest.stale(now):
         body["healthy"] = False
@@ -80,32 +81,37 @@ def _node_body(latest: Latest, name: str, now: float) -> tuple[int, dict[str, An
     healthy = status.node_healthy(name) and not latest.stale(now)
     return (200 if healthy else 503), {
         "node": name, "healthy": healthy, "age_seconds": round(now - status.taken_at, 1),
-        "status": asdict(row), "problems": [asdict(p) for p in status.node_problems(name)],
+        "status": row_dict(row), "problems": [asdict(p) for p in status.node_problems(name)],
     }
 
 
+_STYLE = ("body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse}"
+          "td,th{border:1px solid #999;padding:.3em .6em;text-align:left}"
+          ".good{color:#176f2c}.warn{color:#8a5a00}.bad{color:#b3261e;font-weight:bold}")
+
+
 def _page(latest: Latest) -> str:
+    """The status table from the one column spec (the same columns as ``status``)."""
     status = latest.status
     if status is None:
         return "<p>reading the cluster ...</p>"
-    head = ("node address role serverID replication lag entries file-sync dirty certificates"
-            .split())
-    rows = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(str(v if v is not None else '-'))}</td>" for v in (
-            r.node + (" *" if r.primary else ""), r.address, r.ldap_role, r.server_id,
-            r.replication if r.reachable else "unreachable", r.lag_seconds, r.entries,
-            r.file_sync, r.dirty, r.certificates)) + "</tr>"
-        for r in status.nodes)
+
+    def td(text: str, tone: Tone) -> str:
+        css = "" if tone is Tone.PLAIN else f' class="{tone.value}"'
+        return f"<td{css}>{html.escape(text)}</td>"
+
+    head = "".join(f"<th>{html.escape(c.header)}</th>" for c in COLUMNS)
+    rows = "".join("<tr>" + "".join(td(c.text, c.tone) for c in cells(r, status.taken_at))
+                   + "</tr>" for r in status.nodes)
     problems = "".join(f"<li><b>{html.escape(p.code)}</b> {html.escape(p.node)}: "
                        f"{html.escape(p.detail)}<br><i>fix: {html.escape(p.fix)}</i></li>"
                        for p in status.problems)
-    verdict = "converged" if status.healthy else "NOT converged"
-    taken = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(status.taken_at))
+    state = verdict(status)
     return (f"<!doctype html><title>{html.escape(status.cluster)}</title>"
-            f'<meta http-equiv="refresh" content="{int(latest.interval)}">'
-            f"<h1>cluster {html.escape(status.cluster)}: {verdict}</h1><p>read at {taken}</p>"
-            "<table border=1 cellpadding=4><tr>" + "".join(f"<th>{h}</th>" for h in head)
-            + f"</tr>{rows}</table><ul>{problems}</ul>")
+            f'<meta http-equiv="refresh" content="{int(latest.interval)}"><style>{_STYLE}</style>'
+            f'<h1>cluster {html.escape(status.cluster)}: <span class="{state.tone.value}">'
+            f"{html.escape(state.text)}</span></h1><p>{html.escape(taken(status))}</p>"
+            f"<table><tr>{head}</tr>{rows}</table><ul>{problems}</ul>")
 
 
 def make_handler(latest: Latest) -> type[BaseHTTPRequestHandler]:

@@ -1,0 +1,135 @@
+"""One ClusterStatus snapshot from every node's facts: LDAP, file sync and certificates.
+
+Facts are read from all nodes in parallel, one round trip per node and area; the rows
+are then built by pure functions. A node that cannot be reached is one problem in the
+report, and the others are still read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+
+from ..cluster import ClusterConnection
+from ..filesync import status as sync_checks
+from ..filesync.status import NodeSyncStatus, cluster_sync_status
+from ..ldap import health as ldap_checks
+from ..ldap.agreement import SyncPoint, lag_seconds
+from ..ldap.health import LDAPStatus, NodeLDAPStatus, cluster_status
+from ..pki import status as cert_checks
+from ..pki.status import SetStatus, cluster_cert_status
+from ..problems import Problem
+from ..steps.certs import cluster_ca_pem
+from .snapshot import (
+    NODE_UNREACHABLE,
+    CertExpiry,
+    ClusterStatus,
+    FileSyncState,
+    LDAPRole,
+    NodeRow,
+    Replication,
+    SetState,
+)
+
+# Problems of a node's links to its peers: when a peer is down they say so, and the node
+# itself still serves (a load balancer should keep sending it traffic).
+LINK_CODES = frozenset(c.code for c in (ldap_checks.DISCONNECTED, ldap_checks.NOT_IN_SYNC,
+                                        sync_checks.PEER, sync_checks.NOT_IN_SYNC, sync_checks.DIRTY))
+
+# Area-specific "unreachable" codes a NODE-UNREACHABLE already says for the same node.
+_AREA_UNREACHABLE = frozenset(c.code for c in (ldap_checks.UNREACHABLE, sync_checks.UNREACHABLE,
+                                               cert_checks.UNREACHABLE))
+DOWN_CODES = _AREA_UNREACHABLE | {NODE_UNREACHABLE.code}
+
+
+def ldap_fields(ldap: NodeLDAPStatus, peers: int, lag: float | None,
+                behind: bool) -> dict[str, object]:
+    if ldap.facts is None:
+        return {"replication": Replication.UNREACHABLE}
+    consumers = len(ldap.consumers)
+    role = (LDAPRole.MULTI_PROVIDER if peers and consumers >= peers
+            else LDAPRole.STANDALONE if consumers == 0 else LDAPRole.PARTIAL)
+    connected = all(c.connected for c in ldap.consumers)
+    return {
+        "server_id": ldap.server_id, "entries": ldap.entries, "ldap_role": role,
+        "consumers": consumers, "peers": peers,
+        "replication": (Replication.BEHIND if behind else Replication.IN_SYNC if connected
+                        else Replication.DISCONNECTED),
+        "lag_seconds": round(lag, 3) if lag is not None else None,
+    }
+
+
+def sync_fields(sync: NodeSyncStatus) -> dict[str, object]:
+    facts = sync.facts
+    if facts is None:
+        return {"file_sync": FileSyncState.UNREACHABLE}
+    state = (FileSyncState.DAEMON_DOWN if facts.daemon_pid is None
+             else FileSyncState.NOT_INITIALISED if not facts.initialised
+             else FileSyncState.IN_SYNC if sync.in_sync and not sync.dirty
+             else FileSyncState.DIRTY if sync.dirty else FileSyncState.DIFFERS)
+    return {"file_sync": state, "dirty": len(sync.dirty), "last_sync": facts.last_ok}
+
+
+def cert_states(node: str, sets: Sequence[SetStatus]) -> tuple[SetState, ...]:
+    return tuple(SetState(s.set, sum(1 for p in s.problems
+                                     if p.node == node and p.severity == "error"))
+                 for s in sets)
+
+
+def build_status(cluster: str, nodes: Sequence[tuple[str, str]], primary: str,
+                 down: dict[str, str], ldap: LDAPStatus | None,
+                 sync: tuple[list[NodeSyncStatus], list[Problem]] | None,
+                 certs: Sequence[SetStatus], taken_at: float, seconds: float) -> ClusterStatus:
+    """Pure: the snapshot from every area's facts and problems (``down``: node -> why)."""
+    fields: dict[str, dict[str, object]] = {name: {} for name, _ in nodes}
+    problems = [NODE_UNREACHABLE.at(name, why) for name, why in down.items()]
+    if ldap is not None:
+        points = {n.node: SyncPoint(n.entries or 0, n.context_csns, n.server_id)
+                  for n in ldap.nodes if n.facts is not None}
+        lags = lag_seconds(points, taken_at)
+        behind = {p.node for p in ldap.problems if p.code == ldap_checks.NOT_IN_SYNC.code}
+        for n in ldap.nodes:
+            fields[n.node].update(ldap_fields(n, len(nodes) - 1, lags.get(n.node),
+                                              n.node in behind))
+        problems += ldap.problems
+    if sync is not None:
+        for s in sync[0]:
+            fields[s.node].update(sync_fields(s))
+        problems += sync[1]
+    expiries = []
+    for cert_set in certs:
+        problems += cert_set.problems
+        for node_rows in cert_set.nodes:
+            expiries += [CertExpiry(node_rows.node, cert_set.set, f.file, f.days_left)
+                         for f in node_rows.files if f.days_left is not None]
+    problems = [p for p in problems if not (p.node in down and p.code in _AREA_UNREACHABLE)]
+    rows = []
+    for name, address in nodes:
+        reachable = name not in down
+        own = fields[name] if reachable else {}
+        rows.append(NodeRow(
+            name, address, name == primary, reachable=reachable,
+            certificates=cert_states(name, certs) if certs and reachable else None,
+            problems=sum(1 for p in problems if p.node == name),
+            **own,  # type: ignore[arg-type]
+        ))
+    return ClusterStatus(cluster, taken_at, seconds, tuple(rows), tuple(problems),
+                         tuple(expiries), LINK_CODES, DOWN_CODES)
+
+
+async def gather_status(cluster: ClusterConnection) -> ClusterStatus:
+    start, taken_at = time.monotonic(), time.time()
+    inventory = cluster.inventory
+    down = await cluster.probe()
+    ldap, sync, certs = await asyncio.gather(
+        cluster_status(cluster, inventory.ldap) if inventory.ldap is not None else _none(),
+        cluster_sync_status(cluster) if inventory.file_sync.groups else _none(),
+        cluster_cert_status(cluster, cluster_ca_pem(inventory)))
+    return build_status(inventory.cluster, [(n.name, n.address) for n in inventory.nodes],
+                        inventory.primary_node.name, {n: e.detail for n, e in down.items()},
+                        ldap, sync, certs, taken_at, time.monotonic() - start)
+
+
+async def _none() -> None:
+    return None
