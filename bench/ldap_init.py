@@ -13,11 +13,11 @@ import time
 
 from labtools import cli, lab
 
-from gluu_cluster.cluster import ClusterConnection
+from gluu_cluster.connection import ClusterConnection
 from gluu_cluster.inventory import load_inventory
-from gluu_cluster.ldap.directory import NodeDirectory
-from gluu_cluster.ldap.service import start_slapd, stop_slapd
-from gluu_cluster.steps.ldap_replicas import wait_in_sync
+from gluu_cluster.ldap.openldap.directory import NodeDirectory
+from gluu_cluster.ldap.openldap.replicas import wait_in_sync
+from gluu_cluster.ldap.openldap.service import start_slapd, stop_slapd
 
 WIPE = r"""
 set -e

@@ -11,11 +11,11 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 
-from gluu_cluster.cluster import ClusterConnection, NodeHandle
+from gluu_cluster.connection import ClusterConnection, NodeHandle
 from gluu_cluster.inventory import load_inventory
-from gluu_cluster.ldap.directory import NodeDirectory
-from gluu_cluster.pki.status import set_status
-from gluu_cluster.steps.certs import cluster_ca_pem
+from gluu_cluster.ldap.openldap.directory import NodeDirectory
+from gluu_cluster.pki.checks import set_status
+from gluu_cluster.pki.steps import cluster_ca_pem
 
 DEADLINE = 60.0
 

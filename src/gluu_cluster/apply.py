@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from .cluster import ClusterConnection
+from .connection import ClusterConnection
 from .errors import GluuClusterError, StepError, TransportError, UsageError
 from .journal import Journal
 from .plan import Blocked, Change, Outcome, Step, build_plan, plan_step

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from .cluster import ClusterConnection, NodeHandle
+from .connection import ClusterConnection, NodeHandle
 from .errors import GluuClusterError
 
 

@@ -6,9 +6,9 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
-from gluu_cluster.cluster import ClusterConnection
+from gluu_cluster.connection import ClusterConnection
 from gluu_cluster.inventory import Inventory
-from gluu_cluster.ldap.directory import NodeDirectory
+from gluu_cluster.ldap.openldap.directory import NodeDirectory
 
 
 def directory(cluster: ClusterConnection, node: str) -> NodeDirectory:

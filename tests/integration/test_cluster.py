@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from gluu_cluster.cluster import ClusterConnection
+from gluu_cluster.connection import ClusterConnection
 from gluu_cluster.inventory import load_inventory
 from gluu_cluster.journal import journal_path
 from gluu_cluster.pki.javastore import read_store

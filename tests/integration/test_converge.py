@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from gluu_cluster.cluster import ClusterConnection
-from gluu_cluster.facts.hosts import BEGIN
+from gluu_cluster.connection import ClusterConnection
+from gluu_cluster.hosts.facts import BEGIN
 from tests.helpers import run_cli, scan_command_lines
 
 from .conftest import RunningLab, running_lab

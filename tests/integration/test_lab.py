@@ -6,7 +6,7 @@ import asyncio
 import re
 from pathlib import Path
 
-from gluu_cluster.cluster import ClusterConnection
+from gluu_cluster.connection import ClusterConnection
 from gluu_cluster.lab.layout import LabLayout
 from gluu_cluster.lab.manager import Lab
 from gluu_cluster.lab.proc import alive, mounts_under, pids_in_mount_ns, read_pid

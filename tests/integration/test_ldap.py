@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from gluu_cluster.cluster import ClusterConnection
-from gluu_cluster.ldap.desired import CERT_FILE, KEY_FILE
-from gluu_cluster.ldap.service import start_slapd, stop_slapd
+from gluu_cluster.connection import ClusterConnection
+from gluu_cluster.ldap.openldap.desired import CERT_FILE, KEY_FILE
+from gluu_cluster.ldap.openldap.replicas import wait_in_sync
+from gluu_cluster.ldap.openldap.service import start_slapd, stop_slapd
 from gluu_cluster.pki.ca import ClusterCA
-from gluu_cluster.steps.ldap_replicas import wait_in_sync
 from tests.helpers import run_cli
 
 from .conftest import RunningLab, running_lab

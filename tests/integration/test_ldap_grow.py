@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from gluu_cluster.cluster import ClusterConnection
+from gluu_cluster.connection import ClusterConnection
 from gluu_cluster.inventory import load_inventory
 from tests.helpers import run_cli
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gluu_cluster.cluster import ClusterConnection
+from gluu_cluster.connection import ClusterConnection
 from tests.helpers import run_cli
 
 from .conftest import running_lab

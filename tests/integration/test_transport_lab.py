@@ -13,7 +13,7 @@ from pathlib import Path
 import asyncssh
 import pytest
 
-from gluu_cluster.cluster import ClusterConnection
+from gluu_cluster.connection import ClusterConnection
 from gluu_cluster.errors import (
     AuthRefusedError,
     CommandTimeoutError,

@@ -22,9 +22,9 @@ from gluu_cluster.pki.certset import (
     parse_properties,
     parse_set_tar,
 )
+from gluu_cluster.pki.checks import _NodeFacts, evaluate
 from gluu_cluster.pki.keytool import TrustOp, parse_rfc_listing
 from gluu_cluster.pki.rotate import parse_key_type, renew
-from gluu_cluster.pki.status import _NodeFacts, evaluate
 from gluu_cluster.pki.trust import desired_entries, trust_ops
 from gluu_cluster.problems import REGISTRY, define
 

@@ -13,8 +13,8 @@ from gluu_cluster.errors import NodeCheckError
 from gluu_cluster.facts.script import MARK, MISSING, parse_sections
 from gluu_cluster.filesync import facts as filesync_facts
 from gluu_cluster.inventory import load_inventory
-from gluu_cluster.ldap import facts as ldap_facts
-from gluu_cluster.ldap.directory import LDAPCommandError
+from gluu_cluster.ldap.openldap import facts as ldap_facts
+from gluu_cluster.ldap.openldap.directory import LDAPCommandError
 from gluu_cluster.pki import facts as pki_facts
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 
 from gluu_cluster.errors import UsageError
+from gluu_cluster.filesync.checks import NodeSyncStatus, problems_of
 from gluu_cluster.filesync.csync2 import peer_problems
 from gluu_cluster.filesync.facts import FileSyncFacts, parse_conflicts, parse_dirty
 from gluu_cluster.filesync.first_sync import differences
 from gluu_cluster.filesync.history import group_of, parse_versions
 from gluu_cluster.filesync.node import group_key, supervisor_script
 from gluu_cluster.filesync.render import csync2_cfg, supervisor_env
-from gluu_cluster.filesync.status import NodeSyncStatus, problems_of
 from gluu_cluster.inventory import load_inventory
 
 INVENTORY = """\

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gluu_cluster.facts.hosts import BEGIN, DISABLED, END, HostsEntry, parse_hosts, render_hosts
+from gluu_cluster.hosts.facts import BEGIN, DISABLED, END, HostsEntry, parse_hosts, render_hosts
 
 WANTED = [HostsEntry("192.168.6.1", ("idp1.gluu.org",)), HostsEntry("192.168.6.2", ("idp2.gluu.org",))]
 DEBIAN = "127.0.0.1\tlocalhost\n::1\tip6-localhost ip6-loopback\n"

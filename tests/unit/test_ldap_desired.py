@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from gluu_cluster.inventory import LDAPSettings, SecretRef
 from gluu_cluster.ldap.agreement import SyncPoint, behind
-from gluu_cluster.ldap.desired import (
+from gluu_cluster.ldap.openldap.desired import (
     assign_server_ids,
     parse_indexes,
     parse_syncrepl,
     redact_syncrepl,
     syncrepl_value,
 )
-from gluu_cluster.ldap.directory import Entry
-from gluu_cluster.ldap.facts import Database, LDAPFacts
-from gluu_cluster.steps.ldap_general import general_changes
-from gluu_cluster.steps.ldap_provider import provider_changes
+from gluu_cluster.ldap.openldap.directory import Entry
+from gluu_cluster.ldap.openldap.facts import Database, LDAPFacts
+from gluu_cluster.ldap.openldap.general import general_changes
+from gluu_cluster.ldap.openldap.provider import provider_changes
 
 SETTINGS = LDAPSettings(admin_password=SecretRef(env="X"))
 
@@ -100,7 +100,7 @@ def test_provider_changes_in_dependency_order() -> None:
 
 
 def test_schema_digest_ignores_order_and_names_but_not_definitions() -> None:
-    from gluu_cluster.steps.ldap_schema import schema_digest
+    from gluu_cluster.ldap.openldap.schema import schema_digest
 
     def schema(dn: str, *types: str) -> Entry:
         return Entry(dn, {"olcattributetypes": [t.encode() for t in types]})

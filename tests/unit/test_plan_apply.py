@@ -11,11 +11,11 @@ from rich.console import Console
 
 from gluu_cluster.apply import apply_steps
 from gluu_cluster.cli.converge import render_plan
-from gluu_cluster.cluster import ClusterConnection, NodeHandle
+from gluu_cluster.connection import ClusterConnection, NodeHandle
 from gluu_cluster.errors import StepError, UnreachableError, UsageError
+from gluu_cluster.hosts.steps import HostsFileStep
 from gluu_cluster.inventory import load_inventory
 from gluu_cluster.plan import Change, NoOp, Outcome, Plan, PlanError, Step, build_plan
-from gluu_cluster.steps.hosts import HostsFileStep
 from gluu_cluster.transport.chroot import ChrootTransport
 from gluu_cluster.transport.fake import FakeFile, FakeTransport
 

@@ -8,15 +8,15 @@ import click
 from rich.table import Table
 
 from ..apply import ApplyResult, apply_steps
-from ..cluster import ClusterConnection
+from ..connection import ClusterConnection
 from ..errors import UsageError
 from ..inventory import CertificateSet, Inventory
+from ..pki.checks import SetStatus, cluster_cert_status
 from ..pki.rotate import Rotated, parse_key_type, rotate_on_source
 from ..pki.setfiles import Backup, backup, list_backups, restore
-from ..pki.status import SetStatus, cluster_cert_status
+from ..pki.steps import CertSetStep, cluster_ca_pem
 from ..plan import Change
 from ..problems import has_errors
-from ..steps.certs import CertSetStep, cluster_ca_pem
 from .common import ACCEPT_NEW_OPTION, INVENTORY_OPTION, fail_if_blocked, load, run_async
 from .output import FORMAT_OPTION, console, err_console, print_json
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from rich.table import Table
 
-from ..cluster import ClusterConnection
+from ..connection import ClusterConnection
 from ..inventory import Inventory
 from ..preflight.run import CheckReport, run_check
 from .common import ACCEPT_NEW_OPTION, INVENTORY_OPTION, load, run_async

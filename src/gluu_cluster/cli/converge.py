@@ -11,15 +11,15 @@ import click
 from rich.table import Table
 
 from ..apply import ApplyResult, apply_steps
-from ..cluster import ClusterConnection
+from ..connection import ClusterConnection
 from ..inventory import Inventory
 from ..journal import Journal, PreviousRun, read_previous
+from ..ldap.openldap.replicas import wait_in_sync
 from ..plan import Blocked, Change, Plan, Step, build_plan
 from ..preflight.run import run_check
 from ..status import ClusterStatus, gather_status
 from ..status.columns import status_dict
 from ..steps import default_steps
-from ..steps.ldap_replicas import wait_in_sync
 from .check import IGNORE_OPTION, fail_on
 from .common import ACCEPT_NEW_OPTION, INVENTORY_OPTION, fail_if_blocked, load, run_async
 from .output import FORMAT_OPTION, console, err_console, is_tty, print_json

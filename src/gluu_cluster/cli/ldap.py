@@ -7,13 +7,14 @@ from dataclasses import asdict
 import click
 from rich.table import Table
 
-from ..cluster import ClusterConnection
+from ..connection import ClusterConnection
 from ..errors import UsageError
 from ..inventory import Inventory, LDAPSettings
-from ..ldap.health import LDAPStatus, cluster_status, repair, verify
-from ..ldap.initialise import InitResult, initialise
-from ..steps.ldap_common import LDAPRun, main_db_or_fail
-from ..steps.ldap_replicas import wait_in_sync
+from ..ldap.checks import LDAPStatus, cluster_status
+from ..ldap.openldap.common import LDAPRun, main_db_or_fail
+from ..ldap.openldap.initialise import InitResult, initialise
+from ..ldap.openldap.replicas import wait_in_sync
+from ..ldap.verify import repair, verify
 from .common import ACCEPT_NEW_OPTION, INVENTORY_OPTION, load, run_async
 from .output import FORMAT_OPTION, console, is_tty, print_json
 

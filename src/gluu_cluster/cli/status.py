@@ -10,7 +10,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from ..cluster import ClusterConnection
+from ..connection import ClusterConnection
 from ..inventory import Inventory
 from ..secrets import redactor
 from ..status import ClusterStatus, gather_status

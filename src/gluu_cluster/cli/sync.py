@@ -8,11 +8,11 @@ from dataclasses import asdict
 import click
 from rich.table import Table
 
-from ..cluster import ClusterConnection
+from ..connection import ClusterConnection
 from ..errors import UsageError
+from ..filesync.checks import NodeSyncStatus, SyncRun, cluster_sync_status, sync_now
 from ..filesync.first_sync import FirstSyncReport, first_sync
 from ..filesync.history import Version, restore_version, versions
-from ..filesync.status import NodeSyncStatus, SyncRun, cluster_sync_status, sync_now
 from ..inventory import Inventory
 from ..problems import Problem, has_errors
 from .common import ACCEPT_NEW_OPTION, INVENTORY_OPTION, load, run_async

@@ -14,7 +14,7 @@ import asyncio
 import re
 from dataclasses import dataclass, field
 
-from ..cluster import ClusterConnection, NodeHandle
+from ..connection import ClusterConnection, NodeHandle
 from ..errors import NodeCheckError
 from .csync2 import Csync2
 from .node import database_file, marker

@@ -6,9 +6,9 @@ import hashlib
 import os
 from collections.abc import Iterator
 
-from ..ldap.desired import ROOT_PEER
-from ..ldap.directory import ldapi_url
-from ..ldap.passwords import ssha
+from ..ldap.openldap.desired import ROOT_PEER
+from ..ldap.openldap.directory import ldapi_url
+from ..ldap.openldap.passwords import ssha
 
 SUFFIX = "o=gluu"
 ADMIN_DN = "cn=directory manager,o=gluu"

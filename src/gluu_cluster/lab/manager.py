@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import LabError
-from ..ldap.directory import ldapi_url
+from ..ldap.openldap.directory import ldapi_url
 from ..secrets import write_secret_file
 from . import directory
 from .container import MOUNT_SCRIPT, build_root, host_mountpoints, mount_args

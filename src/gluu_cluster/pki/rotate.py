@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from ..cluster import NodeHandle
+from ..connection import NodeHandle
 from ..errors import NodeCheckError, UsageError
 from ..inventory import CertificateSet
 from .certset import SetFile, load_certificate, load_private_key

@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from ..cluster import NodeHandle
+from ..connection import NodeHandle
 from ..pki.certset import parse_properties
 
 # Arguments: the container root, the node names to resolve. Prints key=value lines.

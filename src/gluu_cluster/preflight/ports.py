@@ -13,7 +13,7 @@ import asyncio
 import ipaddress
 from dataclasses import dataclass
 
-from ..cluster import NodeHandle
+from ..connection import NodeHandle
 
 LISTEN_SECONDS = 60  # a listener left behind by a killed check goes away by itself
 

@@ -6,11 +6,11 @@ import asyncio
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from ..cluster import ClusterConnection, NodeHandle
+from ..connection import ClusterConnection, NodeHandle
 from ..errors import GluuClusterError
+from ..filesync.steps import TOOLS as SYNC_TOOLS
 from ..inventory import Inventory
 from ..problems import Problem
-from ..steps.filesync import TOOLS as SYNC_TOOLS
 from . import evaluate
 from .evaluate import Verdict
 from .facts import NodeFacts, read_facts

@@ -11,16 +11,16 @@ import asyncio
 import time
 from collections.abc import Sequence
 
-from ..cluster import ClusterConnection
-from ..filesync import status as sync_checks
-from ..filesync.status import NodeSyncStatus, cluster_sync_status
-from ..ldap import health as ldap_checks
+from ..connection import ClusterConnection
+from ..filesync import checks as sync_checks
+from ..filesync.checks import NodeSyncStatus, cluster_sync_status
+from ..ldap import checks as ldap_checks
 from ..ldap.agreement import SyncPoint, lag_seconds
-from ..ldap.health import LDAPStatus, NodeLDAPStatus, cluster_status
-from ..pki import status as cert_checks
-from ..pki.status import SetStatus, cluster_cert_status
+from ..ldap.checks import LDAPStatus, NodeLDAPStatus, cluster_status
+from ..pki import checks as cert_checks
+from ..pki.checks import SetStatus, cluster_cert_status
+from ..pki.steps import cluster_ca_pem
 from ..problems import Problem
-from ..steps.certs import cluster_ca_pem
 from .snapshot import (
     NODE_UNREACHABLE,
     CertExpiry,

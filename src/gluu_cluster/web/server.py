@@ -21,7 +21,7 @@ from typing import Any
 
 import click
 
-from ..cluster import ClusterConnection
+from ..connection import ClusterConnection
 from ..errors import GluuClusterError, UsageError
 from ..inventory import Inventory
 from ..secrets import redactor

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..cluster import ClusterConnection, NodeHandle
-from ..facts.hosts import HostsEntry, render_hosts
+from ..connection import ClusterConnection, NodeHandle
 from ..plan import Change, NoOp, Outcome, Step
 from ..transport import Transport
+from .facts import HostsEntry, render_hosts
 
 HOSTS = "/etc/hosts"
 

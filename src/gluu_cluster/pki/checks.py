@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
-from ..cluster import ClusterConnection, NodeHandle
+from ..connection import ClusterConnection, NodeHandle
 from ..errors import GluuClusterError, NodeCheckError
 from ..inventory import CertificateSet, Inventory
 from ..problems import Problem, define

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import time
 
-from ..cluster import NodeHandle
-from ..errors import NodeCheckError
-from ..inventory import LDAPSettings
+from ...connection import NodeHandle
+from ...errors import NodeCheckError
+from ...inventory import LDAPSettings
 from .directory import LDAPCommandError, NodeDirectory
 
 _STOP_BY_PID = r"""

@@ -5,17 +5,17 @@ from __future__ import annotations
 import asyncio
 import time
 
-from ..cluster import ClusterConnection, NodeHandle
-from ..errors import NodeCheckError
-from ..inventory import Inventory, LDAPSettings
-from ..ldap.agreement import SyncPoint, behind
-from ..ldap.desired import ACCESSLOG_SUFFIX, assign_server_ids, provider_url, syncrepl_value
-from ..ldap.facts import LDAPFacts
-from ..ldap.initialise import initialise
-from ..ldap.ldif_ops import Modify
-from ..ldap.service import ensure_running
-from ..plan import Change, NoOp, Outcome, Step
-from .ldap_common import LDAPRun, directory_of, ldap_of, main_db_or_fail, node_facts
+from ...connection import ClusterConnection, NodeHandle
+from ...errors import NodeCheckError
+from ...inventory import Inventory, LDAPSettings
+from ...plan import Change, NoOp, Outcome, Step
+from ..agreement import SyncPoint, behind
+from .common import LDAPRun, directory_of, ldap_of, main_db_or_fail, node_facts
+from .desired import ACCESSLOG_SUFFIX, assign_server_ids, provider_url, syncrepl_value
+from .facts import LDAPFacts
+from .initialise import initialise
+from .ldif_ops import Modify
+from .service import ensure_running
 
 SYNC_DEADLINE = 120.0
 

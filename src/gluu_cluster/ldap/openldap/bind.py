@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..ldap.directory import ldapi_url
-from ..secrets import Secret
-from ..transport import Transport
+from ...secrets import Secret
+from ...transport import Transport
+from .directory import ldapi_url
 
 INVALID_CREDENTIALS = 49
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from ..cluster import ClusterConnection, NodeHandle
-from ..ldap.desired import CA_FILE, CERT_FILE, KEY_FILE, NODE_TLS_DIR
-from ..ldap.ldif_ops import Modify
-from ..plan import Change, NoOp, Outcome, Step
-from .ldap_common import LDAPRun, directory_of, ldap_of
+from ...connection import ClusterConnection, NodeHandle
+from ...plan import Change, NoOp, Outcome, Step
+from .common import LDAPRun, directory_of, ldap_of
+from .desired import CA_FILE, CERT_FILE, KEY_FILE, NODE_TLS_DIR
+from .ldif_ops import Modify
 
 TLS_ATTRS = {
     "olcTLSCACertificateFile": CA_FILE,

@@ -12,9 +12,9 @@ import re
 import time
 from dataclasses import dataclass
 
-from ..cluster import NodeHandle
-from ..errors import NodeCheckError
-from ..inventory import LDAPSettings
+from ...connection import NodeHandle
+from ...errors import NodeCheckError
+from ...inventory import LDAPSettings
 from .directory import NodeDirectory
 from .service import start_slapd, stop_slapd
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from ..cluster import ClusterConnection, NodeHandle
+from ..connection import ClusterConnection, NodeHandle
 from ..errors import NodeCheckError
-from ..facts.ldap import admin_bind
 from ..plan import Change, NoOp, Outcome, Step
 from ..secrets import Secret
-from .ldap_common import ldap_of
+from .openldap.bind import admin_bind
+from .openldap.common import ldap_of
 
 
 class LDAPAdminAccessStep(Step):

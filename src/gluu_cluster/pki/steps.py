@@ -12,18 +12,18 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass, field
 
-from ..cluster import ClusterConnection, NodeHandle
+from ..connection import ClusterConnection, NodeHandle
 from ..errors import GluuClusterError, NodeCheckError
 from ..inventory import CertificateSet, Inventory
-from ..pki.ca import CA_CERT
-from ..pki.certset import SetFile
-from ..pki.facts import PKIFacts, read_facts
-from ..pki.keystores import check_keystore
-from ..pki.keytool import TrustOp, change_truststore, list_truststore
-from ..pki.setfiles import backup, install_file
-from ..pki.trust import desired_entries, trust_ops
 from ..plan import Blocked, Change, NoOp, Outcome, Step
 from ..secrets import Secret
+from .ca import CA_CERT
+from .certset import SetFile
+from .facts import PKIFacts, read_facts
+from .keystores import check_keystore
+from .keytool import TrustOp, change_truststore, list_truststore
+from .setfiles import backup, install_file
+from .trust import desired_entries, trust_ops
 
 
 @dataclass(frozen=True)

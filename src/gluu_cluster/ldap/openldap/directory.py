@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 
 import ldif
 
-from ..errors import NodeCheckError
-from ..transport import Transport
+from ...errors import NodeCheckError
+from ...transport import Transport
 
 NO_SUCH_OBJECT = 32
 

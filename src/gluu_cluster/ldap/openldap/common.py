@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import asyncio
 
-from ..cluster import ClusterConnection, NodeHandle
-from ..errors import NodeCheckError
-from ..inventory import Inventory, LDAPSettings
-from ..ldap.desired import check_credential
-from ..ldap.directory import NodeDirectory
-from ..ldap.facts import Database, LDAPFacts, read_facts
-from ..pki.ca import ClusterCA, cluster_ca
-from ..secrets import Secret
+from ...connection import ClusterConnection, NodeHandle
+from ...errors import NodeCheckError
+from ...inventory import Inventory, LDAPSettings
+from ...pki.ca import ClusterCA, cluster_ca
+from ...secrets import Secret
+from .desired import check_credential
+from .directory import NodeDirectory
+from .facts import Database, LDAPFacts, read_facts
 
 
 class LDAPRun:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import hashlib
 
-from ..cluster import ClusterConnection, NodeHandle
-from ..errors import NodeCheckError
-from ..ldap.directory import Entry
-from ..plan import Change, NoOp, Outcome, Step
-from .ldap_common import directory_of, ldap_of
+from ...connection import ClusterConnection, NodeHandle
+from ...errors import NodeCheckError
+from ...plan import Change, NoOp, Outcome, Step
+from .common import directory_of, ldap_of
+from .directory import Entry
 
 SCHEMA_ATTRS = ("olcAttributeTypes", "olcObjectClasses", "olcObjectIdentifier", "olcLdapSyntaxes",
                 "olcDitContentRules")

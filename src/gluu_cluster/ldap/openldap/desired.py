@@ -6,7 +6,7 @@ import re
 import shlex
 from collections.abc import Iterable, Mapping
 
-from ..inventory import LDAPSettings
+from ...inventory import LDAPSettings
 
 ROOT_PEER = "gidNumber=0+uidNumber=0,cn=peercred,cn=external,cn=auth"
 ACCESSLOG_SUFFIX = "cn=accesslog"

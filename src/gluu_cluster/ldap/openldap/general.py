@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from ..cluster import ClusterConnection, NodeHandle
-from ..inventory import LDAPSettings
-from ..ldap.desired import (
+from ...connection import ClusterConnection, NodeHandle
+from ...inventory import LDAPSettings
+from ...plan import Change, NoOp, Outcome, Step
+from .common import LDAPRun, directory_of, ldap_of, main_db_or_fail
+from .desired import (
     REQUIRED_INDEXES,
     ROOT_PEER,
     module_name,
@@ -12,10 +14,8 @@ from ..ldap.desired import (
     replicator_acl,
     replicator_limit,
 )
-from ..ldap.facts import LDAPFacts
-from ..ldap.ldif_ops import Modify, add_entry, join
-from ..plan import Change, NoOp, Outcome, Step
-from .ldap_common import LDAPRun, directory_of, ldap_of, main_db_or_fail
+from .facts import LDAPFacts
+from .ldif_ops import Modify, add_entry, join
 
 
 def general_changes(facts: LDAPFacts, settings: LDAPSettings) -> tuple[list[str], str]:

@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import posixpath
 
-from ..cluster import ClusterConnection, NodeHandle
-from ..facts.ldap import admin_bind
-from ..inventory import LDAPSettings
-from ..ldap.desired import (
+from ...connection import ClusterConnection, NodeHandle
+from ...inventory import LDAPSettings
+from ...plan import Change, NoOp, Outcome, Step
+from ...secrets import Secret
+from .bind import admin_bind
+from .common import LDAPRun, directory_of, ldap_of, main_db_or_fail
+from .desired import (
     ACCESSLOG_SUFFIX,
     ROOT_PEER,
     assign_server_ids,
     replicator_limit,
 )
-from ..ldap.facts import LDAPFacts
-from ..ldap.ldif_ops import Modify, add_entry, join
-from ..ldap.passwords import ssha
-from ..plan import Change, NoOp, Outcome, Step
-from ..secrets import Secret
-from .ldap_common import LDAPRun, directory_of, ldap_of, main_db_or_fail
+from .facts import LDAPFacts
+from .ldif_ops import Modify, add_entry, join
+from .passwords import ssha
 
 
 def accesslog_dir(main_dir: str) -> str:

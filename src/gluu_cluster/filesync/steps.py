@@ -6,11 +6,14 @@ node's Gluu container, supervised by gluu-csync2d (server, change trigger, full 
 
 from __future__ import annotations
 
-from ..cluster import ClusterConnection, NodeHandle
+from ..connection import ClusterConnection, NodeHandle
 from ..errors import NodeCheckError
-from ..filesync.csync2 import Csync2
-from ..filesync.first_sync import first_sync
-from ..filesync.node import (
+from ..inventory import Inventory
+from ..pki.ca import ClusterCA, cluster_ca
+from ..plan import Blocked, Change, NoOp, Outcome, Step
+from .csync2 import Csync2
+from .first_sync import first_sync
+from .node import (
     cert_der_hex,
     config_files,
     marker,
@@ -22,9 +25,6 @@ from ..filesync.node import (
     tls_paths,
     tls_problem,
 )
-from ..inventory import Inventory
-from ..pki.ca import ClusterCA, cluster_ca
-from ..plan import Blocked, Change, NoOp, Outcome, Step
 
 TOOLS = ("csync2", "inotifywait", "bash", "flock", "timeout", "setsid", "sqlite3")
 APT_PACKAGES = ("csync2", "inotify-tools", "sqlite3", "util-linux", "coreutils", "bash")

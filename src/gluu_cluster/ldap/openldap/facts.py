@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..facts.script import Section, Sections, run_script
-from ..transport import Transport
+from ...facts.script import Section, Sections, run_script
+from ...transport import Transport
 from .directory import NO_SUCH_OBJECT, Entry, LDAPCommandError, ldapi_url, parse_entries
 
 _INDEX = re.compile(r"^\{-?\d+\}")

@@ -1,21 +1,18 @@
-"""Replication health: per-node facts for `status`, the deep entry check and its repair."""
+"""LDAP replication problems for ``status`` and ``ldap status``, from every node's facts."""
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from ..cluster import ClusterConnection, NodeHandle
+from ..connection import ClusterConnection, NodeHandle
 from ..errors import GluuClusterError
 from ..inventory import LDAPSettings
 from ..problems import Problem, define
 from .agreement import SyncPoint, behind
-from .directory import Entry, NodeDirectory
-from .facts import Consumer, LDAPFacts, read_facts
-from .ldif_ops import Modify
+from .openldap.facts import Consumer, LDAPFacts, read_facts
 
 UNREACHABLE = define("LDAP-NODE-UNREACHABLE", "error", "check that the node and its slapd are up")
 NO_SERVER_ID = define("LDAP-NO-SERVER-ID", "error", "run 'gluu-cluster apply'")
@@ -26,14 +23,6 @@ DISCONNECTED = define("LDAP-CONSUMER-DISCONNECTED", "error",
 NOT_IN_SYNC = define("LDAP-NOT-IN-SYNC", "error",
                      "wait for replication; if it persists, check the consumers above and run "
                      "'gluu-cluster ldap verify'")
-
-# Attributes slapd maintains itself: never compared, never rewritten.
-OPERATIONAL = {
-    "entrycsn", "entryuuid", "createtimestamp", "modifytimestamp", "creatorsname",
-    "modifiersname", "structuralobjectclass", "entrydn", "subschemasubentry",
-    "hassubordinates", "contextcsn",
-}
-
 
 @dataclass(frozen=True)
 class NodeLDAPStatus:
@@ -114,79 +103,3 @@ def problems_of(nodes: Sequence[NodeLDAPStatus], expected_consumers: int) -> lis
 async def cluster_status(cluster: ClusterConnection, settings: LDAPSettings) -> LDAPStatus:
     nodes = tuple(await asyncio.gather(*(node_status(h, settings) for h in cluster.nodes)))
     return LDAPStatus(nodes, tuple(problems_of(nodes, len(cluster.nodes) - 1)))
-
-
-# --- deep check -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class EntryDigest:
-    csn: str
-    digest: str
-
-
-@dataclass(frozen=True)
-class Difference:
-    dn: str
-    by_node: dict[str, EntryDigest | None]
-
-    @property
-    def winner(self) -> str:
-        present = {n: d for n, d in self.by_node.items() if d is not None}
-        return max(present, key=lambda n: present[n].csn)
-
-
-def digest(entry: Entry) -> EntryDigest:
-    h = hashlib.sha256()
-    for name in sorted(k for k in entry.attrs if k not in OPERATIONAL):
-        for value in sorted(entry.attrs[name]):
-            h.update(name.encode() + b"\0" + value + b"\0")
-    return EntryDigest(entry.first("entryCSN"), h.hexdigest()[:16])
-
-
-async def _entries(handle: NodeHandle, settings: LDAPSettings) -> dict[str, Entry]:
-    directory = NodeDirectory(handle.container, settings.ldapi_socket)
-    found = await directory.search(settings.suffix, "sub", attrs=["*", "entryCSN"], timeout=1800)
-    return {e.dn.lower(): e for e in found}
-
-
-Verified = tuple[int, list["Difference"], dict[str, dict[str, Entry]]]
-
-
-async def verify(cluster: ClusterConnection, settings: LDAPSettings) -> Verified:
-    """(entries compared, differing entries, all entries per node)."""
-    per_node = await asyncio.gather(*(_entries(h, settings) for h in cluster.nodes))
-    entries = {h.name: e for h, e in zip(cluster.nodes, per_node, strict=True)}
-    all_dns = sorted(set().union(*(e.keys() for e in entries.values())))
-    differences = []
-    suffix = settings.suffix.lower()
-    for dn in all_dns:
-        digests = {n: (digest(e[dn]) if dn in e else None) for n, e in entries.items()}
-        if dn == suffix:
-            # slapd itself touches the suffix entry's entryCSN when it maintains
-            # contextCSN, differently per node: only its content counts.
-            digests = {n: (EntryDigest("", d.digest) if d else None) for n, d in digests.items()}
-        if len(set(digests.values())) > 1:
-            shown = next(e[dn].dn for e in entries.values() if dn in e)
-            differences.append(Difference(shown, digests))
-    return len(all_dns), differences, entries
-
-
-async def repair(cluster: ClusterConnection, settings: LDAPSettings) -> list[str]:
-    """Rewrite every differing entry on the node holding its newest entryCSN, so the
-    write (with a new CSN) replicates that version everywhere. Returns what it did."""
-    _count, differences, entries = await verify(cluster, settings)
-    done = []
-    for diff in differences:
-        winner = diff.winner
-        entry = entries[winner][diff.dn.lower()]
-        modify = Modify(entry.dn)
-        for name, values in sorted(entry.attrs.items()):
-            if name not in OPERATIONAL:
-                modify.replace(name, *values)
-        directory = NodeDirectory(cluster.handle(winner).container, settings.ldapi_socket)
-        await directory.modify(modify.ldif())
-        losers = [n for n, d in diff.by_node.items() if d != diff.by_node[winner]]
-        done.append(f"{diff.dn}: rewrote {winner}'s version (entryCSN "
-                    f"{diff.by_node[winner].csn}) over {', '.join(losers)}")  # type: ignore[union-attr]
-    return done

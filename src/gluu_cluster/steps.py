@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from ..inventory import Inventory
-from ..plan import Step
-from .certs import cert_steps
-from .filesync import filesync_steps
-from .hosts import HostsFileStep
-from .ldap_access import LDAPAdminAccessStep
-from .ldap_common import LDAPRun
-from .ldap_general import LDAPGeneralStep
-from .ldap_provider import LDAPProviderStep
-from .ldap_replicas import LDAPConsumersStep, LDAPInitStep
-from .ldap_schema import LDAPSchemaStep
-from .ldap_tls import LDAPTLSStep
+from .filesync.steps import filesync_steps
+from .hosts.steps import HostsFileStep
+from .inventory import Inventory
+from .ldap.access import LDAPAdminAccessStep
+from .ldap.openldap.common import LDAPRun
+from .ldap.openldap.general import LDAPGeneralStep
+from .ldap.openldap.provider import LDAPProviderStep
+from .ldap.openldap.replicas import LDAPConsumersStep, LDAPInitStep
+from .ldap.openldap.schema import LDAPSchemaStep
+from .ldap.openldap.tls import LDAPTLSStep
+from .pki.steps import cert_steps
+from .plan import Step
 
 
 def default_steps(inventory: Inventory) -> list[Step]:
