@@ -60,9 +60,6 @@ class ClusterConnection:
 
     def __init__(self, inventory: Inventory, *, accept_new_host_keys: bool = False) -> None:
         self.inventory = inventory
-        # (node, step) changes a killed apply left half-done (from the journal): their
-        # steps redo them even if the node's state looks finished.
-        self.interrupted: set[tuple[str, str]] = set()
         self.nodes: list[NodeHandle] = []
         for node in inventory.nodes:
             host = _transport_for(inventory, node, accept_new_host_keys)

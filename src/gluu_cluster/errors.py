@@ -16,11 +16,17 @@ OSError, pydantic, subprocess) are translated at the edge with ``raise ... from`
     │   ├── CommandTimeoutError           a command or connection exceeded its timeout
     │   └── CommandFailedError            a command exited non-zero where that is an error
     ├── NodeCheckError                    a node fails a precondition found while planning (has .node)
+    │   └── LDAPCommandError              an LDAP tool on the node failed (ldapsearch, ldapmodify ...)
+    ├── FactsError                        facts could not be read on some nodes (has .failures)
+    │   └── PlanError                     ... while planning: the plan names every such node
     ├── StepError                         a plan step failed while applying (has .node, .step)
+    ├── ApplyRunningError                 another apply of the same cluster holds its lock
     └── LabError                          the local lab cannot be created or torn down
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 
 class GluuClusterError(Exception):
@@ -92,12 +98,33 @@ class NodeCheckError(GluuClusterError):
         super().__init__(f"{node}: {detail}")
 
 
+class LDAPCommandError(NodeCheckError):
+    pass
+
+
+class FactsError(GluuClusterError):
+    """Facts could not be read on some nodes; each failure names its node."""
+
+    def __init__(self, failures: Iterable[GluuClusterError]) -> None:
+        # The same failure seen by several steps or nodes is said once.
+        self.failures = tuple({str(f): f for f in failures}.values())
+        super().__init__("; ".join(str(f) for f in self.failures))
+
+
+class PlanError(FactsError):
+    pass
+
+
 class StepError(GluuClusterError):
     def __init__(self, node: str, step: str, detail: str) -> None:
         self.node = node
         self.step = step
         self.detail = detail
         super().__init__(f"{node}: step '{step}' failed: {detail}")
+
+
+class ApplyRunningError(GluuClusterError):
+    pass
 
 
 class LabError(GluuClusterError):

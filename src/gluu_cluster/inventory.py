@@ -167,6 +167,8 @@ class LDAPService(_Model):
 
 
 class LDAPSettings(_Model):
+    # The LDAP server the nodes run (ldap/engine.py): each engine in a folder of its own.
+    engine: Literal["openldap"] = "openldap"
     suffixes: list[DN] = Field(default_factory=lambda: ["o=gluu"], min_length=1)
     admin_dn: DN = "cn=directory manager,o=gluu"
     admin_password: SecretRef

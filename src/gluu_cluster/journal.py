@@ -22,14 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from .errors import GluuClusterError
+from .errors import ApplyRunningError
 from .inventory import Inventory
 
 STATE_DIR = ".gluu-cluster"
-
-
-class ApplyRunningError(GluuClusterError):
-    """Another apply holds the cluster's lock."""
 
 
 @dataclass(frozen=True)

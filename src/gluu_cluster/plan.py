@@ -1,21 +1,46 @@
 """Steps evaluated against facts into an immutable Plan (a change or a no-op, with why).
 
-A step reads facts from one node and returns a :class:`Change` (what it would do, with
-the data ``apply`` needs), a :class:`NoOp` (why nothing is needed) or a :class:`Blocked`
-(why it refuses to touch this node, and the fix; the other nodes go on).  Planning never
-changes a node.  Steps are evaluated on all nodes in parallel; a node that cannot be
-reached makes the plan fail with every such node named.
+The step contract (every step in ``steps.py`` keeps it):
+
+- ``name``/``title``: the step's id in the journal and plan, and what progress shows.
+- ``tools``: the programs it runs inside the container; the preflight's software check
+  is built from the steps' lists (``required_tools``), not from a list of its own.
+- ``reads``: the fact areas it plans from; a plan reads every step's areas on every node
+  at once, in parallel, before the first step is planned.
+- ``touches``: the fact areas its change alters; after each change, ``apply`` marks those
+  facts of that node stale so the next step reads them again (nothing else is re-read).
+- ``prepare(run)``: optional; cluster-wide facts the per-node planning compares (e.g. the
+  schema digests of all nodes), read through ``run.facts`` only.
+- ``plan_node(handle, run)``: reads ``run.facts`` and local files only and returns a
+  :class:`Change` (with the frozen :class:`Payload` its apply needs), a :class:`NoOp`
+  (why nothing is needed) or a :class:`Blocked` (why this node is refused, and the fix;
+  the other nodes go on). Planning writes nothing anywhere: keys and CAs a change needs
+  are made by ``apply_change``, and the plan says they will be.
+- ``apply_change(handle, change, run)``: makes exactly the planned change, from its
+  payload.
+- ``recover(handle, run)``: only after a killed run cut this step's change on the node
+  off (``run.interrupted``, from the journal): put the node back in a state planning can
+  read (e.g. start a stopped service).
+
+Steps are evaluated on all nodes in parallel; a node that cannot be reached makes the
+plan fail with every such node named.
 """
 
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from .connection import ClusterConnection, NodeHandle
-from .errors import GluuClusterError
+from .errors import FactsError, GluuClusterError, PlanError
+from .facts.cache import FactArea, FactCache
+from .inventory import Inventory
+
+
+class Payload:
+    """Base of each step's frozen payload dataclass: what its apply needs."""
 
 
 @dataclass(frozen=True)
@@ -26,11 +51,7 @@ class Change:
     details: tuple[str, ...] = ()
     destructive: bool = False
     # What apply needs (e.g. the new file content); not shown, not compared.
-    payload: Any = field(default=None, compare=False, repr=False)
-
-    @property
-    def is_change(self) -> bool:
-        return True
+    payload: Payload | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -38,10 +59,6 @@ class NoOp:
     node: str
     step: str
     reason: str
-
-    @property
-    def is_change(self) -> bool:
-        return False
 
 
 @dataclass(frozen=True)
@@ -53,40 +70,56 @@ class Blocked:
     reason: str
     fix: str
 
-    @property
-    def is_change(self) -> bool:
-        return False
-
 
 Outcome = Change | NoOp | Blocked
 
 
+@dataclass(frozen=True)
+class Run:
+    """One plan or apply: the connections, the facts read so far, and the (node, step)
+    changes a killed earlier run cut off (from the journal)."""
+
+    cluster: ClusterConnection
+    facts: FactCache
+    interrupted: frozenset[tuple[str, str]] = frozenset()
+
+    @property
+    def inventory(self) -> Inventory:
+        return self.cluster.inventory
+
+    @classmethod
+    def start(cls, cluster: ClusterConnection,
+              interrupted: Iterable[tuple[str, str]] = ()) -> Run:
+        return cls(cluster, FactCache(cluster), frozenset(interrupted))
+
+
 class Step(abc.ABC):
-    """One idempotent unit of convergence, planned and applied per node."""
+    """One idempotent unit of convergence, planned and applied per node (see above)."""
 
     name: ClassVar[str]
     title: ClassVar[str]
+    tools: ClassVar[tuple[str, ...]] = ()
+    reads: ClassVar[tuple[FactArea[Any], ...]] = ()
+    touches: ClassVar[tuple[FactArea[Any], ...]] = ()
 
-    async def prepare(self, cluster: ClusterConnection) -> None:  # noqa: B027 - optional hook
-        """Read cluster-wide facts once before the per-node planning (e.g. all server IDs)."""
+    async def prepare(self, run: Run) -> None:  # noqa: B027 - optional hook
+        """Read cluster-wide facts once before the per-node planning."""
 
-    async def recover(self, handle: NodeHandle, cluster: ClusterConnection) -> None:  # noqa: B027
-        """Before planning, after a run was killed during this step's change on the node:
-        put the node back in a state planning can read (e.g. start a stopped service)."""
-
-    @abc.abstractmethod
-    async def plan_node(self, handle: NodeHandle, cluster: ClusterConnection) -> Outcome:
-        """Read facts and say what would change on this node; never change anything."""
+    async def recover(self, handle: NodeHandle, run: Run) -> None:  # noqa: B027
+        """Put a node whose change a killed run cut off back in a readable state."""
 
     @abc.abstractmethod
-    async def apply_change(self, handle: NodeHandle, change: Change) -> None:
+    async def plan_node(self, handle: NodeHandle, run: Run) -> Outcome:
+        """Say what would change on this node, from ``run.facts``; never change anything."""
+
+    @abc.abstractmethod
+    async def apply_change(self, handle: NodeHandle, change: Change, run: Run) -> None:
         """Make the planned change on the node."""
 
 
-class PlanError(GluuClusterError):
-    def __init__(self, failures: Sequence[GluuClusterError]) -> None:
-        self.failures = tuple(failures)
-        super().__init__("; ".join(str(f) for f in failures))
+def required_tools(steps: Iterable[Step]) -> list[str]:
+    """Every program the steps run inside the container, once each, in step order."""
+    return list(dict.fromkeys(tool for step in steps for tool in step.tools))
 
 
 @dataclass(frozen=True)
@@ -140,25 +173,40 @@ def _outcome_dict(outcome: Outcome) -> dict[str, Any]:
     return {"step": outcome.step, "action": "none", "reason": outcome.reason}
 
 
-async def plan_step(step: Step, cluster: ClusterConnection) -> list[Outcome]:
-    await step.prepare(cluster)
+async def plan_step(step: Step, run: Run) -> list[Outcome]:
+    try:
+        await step.prepare(run)
+    except FactsError as exc:
+        raise PlanError(exc.failures) from None
 
     async def one(handle: NodeHandle) -> Outcome:
-        return await step.plan_node(handle, cluster)
+        return await step.plan_node(handle, run)
 
-    results = await cluster.each(one)
-    failures = [r for _h, r in results if isinstance(r, GluuClusterError)]
+    results = await run.cluster.each(one)
+    failures: list[GluuClusterError] = []
+    for _h, r in results:
+        if isinstance(r, FactsError):
+            failures += r.failures
+        elif isinstance(r, GluuClusterError):
+            failures.append(r)
     if failures:
         raise PlanError(failures)
     return [r for _h, r in results if not isinstance(r, GluuClusterError)]
 
 
-async def build_plan(steps: Sequence[Step], cluster: ClusterConnection) -> Plan:
+async def prefetch(steps: Sequence[Step], run: Run) -> None:
+    """Read every fact area the steps plan from, on every node, all at once."""
+    areas = {a.name: a for step in steps for a in step.reads}
+    await run.facts.prefetch(areas.values())
+
+
+async def build_plan(steps: Sequence[Step], run: Run) -> Plan:
+    await prefetch(steps, run)
     outcomes: list[Outcome] = []
     for step in steps:
-        outcomes.extend(await plan_step(step, cluster))
+        outcomes.extend(await plan_step(step, run))
     return Plan(
-        cluster=cluster.inventory.cluster,
-        nodes=tuple(h.name for h in cluster.nodes),
+        cluster=run.inventory.cluster,
+        nodes=tuple(h.name for h in run.cluster.nodes),
         outcomes=tuple(outcomes),
     )

@@ -1,4 +1,4 @@
-"""The steps of ``apply``, in the order they run."""
+"""The steps of ``apply``, in the order they run (the step contract is in plan.py)."""
 
 from __future__ import annotations
 
@@ -6,32 +6,25 @@ from .filesync.steps import filesync_steps
 from .hosts.steps import HostsFileStep
 from .inventory import Inventory
 from .ldap.access import LDAPAdminAccessStep
-from .ldap.openldap.common import LDAPRun
-from .ldap.openldap.general import LDAPGeneralStep
-from .ldap.openldap.provider import LDAPProviderStep
-from .ldap.openldap.replicas import LDAPConsumersStep, LDAPInitStep
-from .ldap.openldap.schema import LDAPSchemaStep
-from .ldap.openldap.tls import LDAPTLSStep
+from .ldap.engine import engine_for
 from .pki.steps import cert_steps
 from .plan import Step
 
 
 def default_steps(inventory: Inventory) -> list[Step]:
-    """Checks and node preparation, the cluster CA (LDAP TLS) and certificate sets, then
-    LDAP replication: general config, providers, initialised replicas, consumers; then
-    file sync: csync2 installed, configured, running, first sync from the primary."""
+    """Checks and node preparation, the engine's TLS (the cluster CA) and certificate
+    sets, then the engine's LDAP replication (general config, providers, initialised
+    replicas, consumers); then file sync: csync2 installed, configured, running, first
+    sync from the primary."""
     if inventory.ldap is None:
         return [HostsFileStep(), *cert_steps(inventory), *filesync_steps(inventory)]
-    run = LDAPRun()
+    engine = engine_for(inventory.ldap)
+    before_certs, replication = engine.steps(inventory)
     return [
         LDAPAdminAccessStep(),
         HostsFileStep(),
-        LDAPSchemaStep(),
-        LDAPTLSStep(run),
+        *before_certs,
         *cert_steps(inventory),
-        LDAPGeneralStep(run),
-        LDAPProviderStep(run),
-        LDAPInitStep(run),
-        LDAPConsumersStep(run),
+        *replication,
         *filesync_steps(inventory),
     ]

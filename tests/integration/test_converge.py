@@ -85,7 +85,7 @@ def test_wrong_directory_manager_password_changes_nothing(lab: RunningLab, tmp_p
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 3
     for line, node in zip(lines, ("node1", "node2", "node3"), strict=True):
-        assert line.startswith(f"error: {node}: slapd refused the directory manager password")
+        assert line.startswith(f"error: {node}: the LDAP server refused the directory manager password")
     assert "definitely-not-it" not in result.stderr + result.stdout
     assert "Traceback" not in result.stderr
     assert read_hosts(lab, "node3") == before

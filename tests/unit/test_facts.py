@@ -9,12 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from gluu_cluster.errors import NodeCheckError
+from gluu_cluster.errors import LDAPCommandError, NodeCheckError
 from gluu_cluster.facts.script import MARK, MISSING, parse_sections
 from gluu_cluster.filesync import facts as filesync_facts
 from gluu_cluster.inventory import load_inventory
 from gluu_cluster.ldap.openldap import facts as ldap_facts
-from gluu_cluster.ldap.openldap.directory import LDAPCommandError
 from gluu_cluster.pki import facts as pki_facts
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -45,7 +44,7 @@ def test_a_malformed_section_line_is_ignored() -> None:
 def test_ldap_facts_of_a_converged_provider() -> None:
     facts = ldap_facts.parse_facts("node2", parse_sections(recorded("ldap")))
     assert facts.server_id == 2 and facts.entries == 1013 and facts.replicator_exists
-    assert [c.rid for c in facts.consumers] == ["001", "003"]
+    assert [c.id for c in facts.consumers] == ["001", "003"]
     assert all(c.connected and c.phase == "Persist" for c in facts.consumers)
     assert len(facts.context_csns) == 3
     assert {c.split("#")[2] for c in facts.context_csns} == {"001", "002", "003"}

@@ -116,11 +116,12 @@ def test_history_newest_first_and_groups(inventory) -> None:  # type: ignore[no-
 
 
 def test_group_key_is_made_once_private_and_csync2_shaped(inventory) -> None:  # type: ignore[no-untyped-def]
-    key = group_key(inventory, "cluster_group")
-    assert len(key) == 64 and all(c.isalnum() or c in "._" for c in key)
+    assert group_key(inventory, "cluster_group", create=False) is None  # planning makes none
+    key = group_key(inventory, "cluster_group", create=True)
+    assert key is not None and len(key) == 64 and all(c.isalnum() or c in "._" for c in key)
     path = inventory.local_path("pki") / "csync2-cluster_group.key"
     assert path.stat().st_mode & 0o777 == 0o600
-    assert group_key(inventory, "cluster_group") == key
+    assert group_key(inventory, "cluster_group", create=False) == key
 
 
 def test_exit_137_is_a_timeout_only_when_the_limit_passed(inventory) -> None:  # type: ignore[no-untyped-def]

@@ -100,7 +100,7 @@ def test_provider_changes_in_dependency_order() -> None:
 
 
 def test_schema_digest_ignores_order_and_names_but_not_definitions() -> None:
-    from gluu_cluster.ldap.openldap.schema import schema_digest
+    from gluu_cluster.ldap.openldap.facts import schema_digest
 
     def schema(dn: str, *types: str) -> Entry:
         return Entry(dn, {"olcattributetypes": [t.encode() for t in types]})

@@ -12,10 +12,10 @@ from rich.console import Console
 from gluu_cluster.apply import apply_steps
 from gluu_cluster.cli.converge import render_plan
 from gluu_cluster.connection import ClusterConnection, NodeHandle
-from gluu_cluster.errors import StepError, UnreachableError, UsageError
+from gluu_cluster.errors import PlanError, StepError, UnreachableError, UsageError
 from gluu_cluster.hosts.steps import HostsFileStep
 from gluu_cluster.inventory import load_inventory
-from gluu_cluster.plan import Change, NoOp, Outcome, Plan, PlanError, Step, build_plan
+from gluu_cluster.plan import Change, NoOp, Outcome, Plan, Run, Step, build_plan
 from gluu_cluster.transport.chroot import ChrootTransport
 from gluu_cluster.transport.fake import FakeFile, FakeTransport
 
@@ -47,7 +47,7 @@ def fake_of(handle: NodeHandle) -> FakeTransport:
 
 
 def test_plan_lists_a_change_per_node_and_changes_nothing(cluster: ClusterConnection) -> None:
-    plan = asyncio.run(build_plan([HostsFileStep()], cluster))
+    plan = asyncio.run(build_plan([HostsFileStep()], Run.start(cluster)))
     assert [c.node for c in plan.changes] == ["n1", "n2"]
     assert plan.changes[0].details == (
         "host: /etc/hosts gets entries for 2 nodes",
@@ -56,17 +56,18 @@ def test_plan_lists_a_change_per_node_and_changes_nothing(cluster: ClusterConnec
     for handle in cluster.nodes:
         assert fake_of(handle).files["/etc/hosts"].data == b"127.0.0.1 localhost\n"
         assert "/opt/gluu/etc/hosts" not in fake_of(handle).files
-    # Inside the container the command is wrapped in chroot.
-    assert ("chroot", "/opt/gluu", "sh", "-c") == fake_of(cluster.nodes[0]).calls[1][:4]
+    # One fact script reads both hosts files; the container's through chroot.
+    calls = fake_of(cluster.nodes[0]).calls
+    assert len(calls) == 1 and calls[0][3] == "gluu-facts-hosts" and "/opt/gluu" in calls[0]
 
 
 def test_apply_then_second_apply_is_a_no_op(cluster: ClusterConnection) -> None:
-    first = asyncio.run(apply_steps([HostsFileStep()], cluster))
+    first = asyncio.run(apply_steps([HostsFileStep()], Run.start(cluster)))
     assert len(first.applied) == 2 and not first.nothing_to_do
     hosts = fake_of(cluster.nodes[1]).files["/etc/hosts"]
     assert b"10.9.0.1\tn1" in hosts.data and hosts.mode == 0o644
     assert b"10.9.0.2\tn2" in fake_of(cluster.nodes[1]).files["/opt/gluu/etc/hosts"].data
-    second = asyncio.run(apply_steps([HostsFileStep()], cluster))
+    second = asyncio.run(apply_steps([HostsFileStep()], Run.start(cluster)))
     assert second.nothing_to_do
     assert all(isinstance(o, NoOp) for o in second.unchanged)
 
@@ -100,7 +101,7 @@ def test_unreachable_node_fails_the_plan_naming_every_such_node(cluster: Cluster
     for handle in cluster.nodes:
         fake_of(handle).fail_with = UnreachableError(handle.name, "cannot connect to 10.9.0.x:22")
     with pytest.raises(PlanError) as info:
-        asyncio.run(build_plan([HostsFileStep()], cluster))
+        asyncio.run(build_plan([HostsFileStep()], Run.start(cluster)))
     assert [str(f).split(":")[0] for f in info.value.failures] == ["n1", "n2"]
 
 
@@ -111,19 +112,19 @@ class _Destructive(Step):
     def __init__(self) -> None:
         self.applied: list[str] = []
 
-    async def plan_node(self, handle: NodeHandle, cluster: ClusterConnection) -> Outcome:
+    async def plan_node(self, handle: NodeHandle, run: Run) -> Outcome:
         return Change(handle.name, self.name, "erase the directory", destructive=True)
 
-    async def apply_change(self, handle: NodeHandle, change: Change) -> None:
+    async def apply_change(self, handle: NodeHandle, change: Change, run: Run) -> None:
         self.applied.append(handle.name)
 
 
 def test_destructive_change_needs_confirmation(cluster: ClusterConnection) -> None:
     step = _Destructive()
     with pytest.raises(UsageError, match="n1: step 'wipe' is destructive .* --yes"):
-        asyncio.run(apply_steps([step], cluster, confirm=lambda c: False))
+        asyncio.run(apply_steps([step], Run.start(cluster), confirm=lambda c: False))
     assert step.applied == []
-    asyncio.run(apply_steps([step], cluster, confirm=lambda c: True))
+    asyncio.run(apply_steps([step], Run.start(cluster), confirm=lambda c: True))
     assert step.applied == ["n1", "n2"]
 
 
@@ -142,7 +143,7 @@ def test_apply_stops_on_first_error_naming_node_and_step(cluster: ClusterConnect
 
     fake._exec = failing_write  # type: ignore[method-assign]
     with pytest.raises(StepError) as info:
-        asyncio.run(apply_steps([HostsFileStep()], cluster,
+        asyncio.run(apply_steps([HostsFileStep()], Run.start(cluster),
                                 report=lambda t, c, s: reported.append((c.node, s))))
     assert str(info.value).startswith("n1: step 'hosts-file' failed: cannot write /etc/hosts")
     assert "Read-only file system" in str(info.value)

@@ -10,12 +10,13 @@ from rich.table import Table
 from ..apply import ApplyResult, apply_steps
 from ..connection import ClusterConnection
 from ..errors import UsageError
+from ..facts.cache import FactCache
 from ..inventory import CertificateSet, Inventory
 from ..pki.checks import SetStatus, cluster_cert_status
 from ..pki.rotate import Rotated, parse_key_type, rotate_on_source
 from ..pki.setfiles import Backup, backup, list_backups, restore
 from ..pki.steps import CertSetStep, cluster_ca_pem
-from ..plan import Change
+from ..plan import Change, Run
 from ..problems import has_errors
 from .common import ACCEPT_NEW_OPTION, INVENTORY_OPTION, fail_if_blocked, load, run_async
 from .output import FORMAT_OPTION, console, err_console, print_json
@@ -84,7 +85,7 @@ def status(inventory_path: str, set_name: str | None, accept_new_host_keys: bool
         async with ClusterConnection(inventory, accept_new_host_keys=accept_new_host_keys) as c:
             ca = cluster_ca_pem(inventory)
             names = {s.name for s in chosen}
-            return [r for r in await cluster_cert_status(c, ca) if r.set in names]
+            return [r for r in await cluster_cert_status(c, FactCache(c), ca) if r.set in names]
 
     results = run_async(go())
     if output_format == "json":
@@ -102,7 +103,8 @@ def _report(title: str, change: Change, state: str) -> None:
 
 async def _sync(cluster: ClusterConnection, sets: list[CertificateSet]) -> ApplyResult:
     root = cluster.inventory.certificates.backup_directory
-    return await apply_steps([CertSetStep(s, root) for s in sets], cluster, report=_report)
+    return await apply_steps([CertSetStep(s, root) for s in sets], Run.start(cluster),
+                             report=_report)
 
 
 def _finish(result: ApplyResult) -> None:

@@ -12,10 +12,11 @@ from rich.table import Table
 
 from ..apply import ApplyResult, apply_steps
 from ..connection import ClusterConnection
+from ..facts.cache import FactCache
 from ..inventory import Inventory
 from ..journal import Journal, PreviousRun, read_previous
-from ..ldap.openldap.replicas import wait_in_sync
-from ..plan import Blocked, Change, Plan, Step, build_plan
+from ..ldap.checks import wait_in_sync
+from ..plan import Blocked, Change, Plan, Run, Step, build_plan, prefetch
 from ..preflight.run import run_check
 from ..status import ClusterStatus, gather_status
 from ..status.columns import status_dict
@@ -60,8 +61,8 @@ def plan(inventory_path: str, accept_new_host_keys: bool, output_format: str) ->
 
     async def go() -> Plan:
         async with ClusterConnection(inventory, accept_new_host_keys=accept_new_host_keys) as c:
-            c.interrupted = read_previous(inventory).keys
-            return await build_plan(default_steps(inventory), c)
+            run = Run.start(c, read_previous(inventory).keys)
+            return await build_plan(default_steps(inventory), run)
 
     notes = _history_notes(inventory, read_previous(inventory))
     if output_format == "pretty":  # first: they may explain why a node cannot be read
@@ -179,33 +180,37 @@ def apply(inventory_path: str, accept_new_host_keys: bool, yes: bool, ignored: t
 async def _converge(inventory: Inventory, accept_new: bool, yes: bool, ignored: tuple[str, ...],
                     pretty: bool, journal: Journal) -> tuple[ApplyResult, ClusterStatus]:
     async with ClusterConnection(inventory, accept_new_host_keys=accept_new) as c:
-        with console.status("preflight check ...") if pretty else _nothing():
-            report = (await run_check(c)).without(set(ignored))
-        fail_on(report)
-    # A fresh connection: the check's probe marks unreachable nodes for good.
-    async with ClusterConnection(inventory, accept_new_host_keys=accept_new) as c:
-        c.interrupted = journal.previous.keys
         steps = default_steps(inventory)
-        result = await apply_steps(steps, c, confirm=_confirm(yes), journal=journal,
+        run = Run.start(c, journal.previous.keys)
+        with console.status("preflight check ...") if pretty else _nothing():
+            # The facts the plan needs are read meanwhile: reading changes nothing.
+            checked, _ = await asyncio.gather(run_check(c), prefetch(steps, run))
+        fail_on(checked.without(set(ignored)))
+        result = await apply_steps(steps, run, confirm=_confirm(yes), journal=journal,
                                    report=_Progress(steps, pretty))
+        # Nothing changed: the facts this run read are the cluster as it is.
+        cache = run.facts if result.nothing_to_do else None
         if inventory.ldap is not None and len(inventory.nodes) > 1:
             with console.status("waiting for LDAP to converge ...") if pretty else _nothing():
-                state = await wait_in_sync(c, inventory.ldap)
+                state = await wait_in_sync(c, cache)
             if pretty:
                 entries = next(iter(state.values())).entries
                 console.print(f"LDAP in sync on all {len(state)} nodes ({entries} entries)")
         with console.status("verifying ...") if pretty else _nothing():
             # A refused node stays unconverged: no point waiting for it to settle.
-            status = await _verified(c, settle=0 if result.blocked else 30)
+            status = await _verified(c, cache, settle=0 if result.blocked else 30)
     return result, status
 
 
-async def _verified(cluster: ClusterConnection, settle: float) -> ClusterStatus:
-    """The final status; daemons just started may need a moment, so errors are read
-    again until ``settle`` seconds passed."""
+async def _verified(cluster: ClusterConnection, cache: FactCache | None,
+                    settle: float) -> ClusterStatus:
+    """The final status (from ``cache`` first, when the run's facts still hold); daemons
+    just started may need a moment, so errors are read again until ``settle`` seconds
+    passed."""
     deadline = time.monotonic() + settle
     while True:
-        status = await gather_status(cluster)
+        status = await gather_status(cluster, cache)
+        cache = None  # a second look reads the nodes again
         if status.healthy or time.monotonic() > deadline:
             return status
         await asyncio.sleep(2)

@@ -10,10 +10,8 @@ from rich.table import Table
 from ..connection import ClusterConnection
 from ..errors import UsageError
 from ..inventory import Inventory, LDAPSettings
-from ..ldap.checks import LDAPStatus, cluster_status
-from ..ldap.openldap.common import LDAPRun, main_db_or_fail
-from ..ldap.openldap.initialise import InitResult, initialise
-from ..ldap.openldap.replicas import wait_in_sync
+from ..ldap.checks import LDAPStatus, cluster_status, wait_in_sync
+from ..ldap.engine import InitResult, engine_for
 from ..ldap.verify import repair, verify
 from .common import ACCEPT_NEW_OPTION, INVENTORY_OPTION, load, run_async
 from .output import FORMAT_OPTION, console, is_tty, print_json
@@ -41,7 +39,7 @@ def status(inventory_path: str, accept_new_host_keys: bool, output_format: str) 
 
     async def go() -> LDAPStatus:
         async with ClusterConnection(inventory, accept_new_host_keys=accept_new_host_keys) as c:
-            return await cluster_status(c, settings)
+            return await cluster_status(c)
 
     result = run_async(go())
     if output_format == "json":
@@ -53,7 +51,7 @@ def status(inventory_path: str, accept_new_host_keys: bool, output_format: str) 
             table.add_column(column)
         for n in result.nodes:
             consumers = "\n".join(
-                f"{c.rid} {c.provider} {c.phase}{'' if c.connected else ' [red]no connection[/red]'}"
+                f"{c.id} {c.provider} {c.phase}{'' if c.connected else ' [red]no connection[/red]'}"
                 for c in n.consumers)
             table.add_row(n.node, str(n.server_id or "-"), str(n.entries if n.entries is not None else "-"),
                           "\n".join(n.context_csns), consumers or (n.error or "-"))
@@ -84,15 +82,10 @@ def init(inventory_path: str, source: str, target: str, yes: bool, accept_new_ho
 
     async def go() -> InitResult:
         async with ClusterConnection(inventory, accept_new_host_keys=accept_new_host_keys) as c:
-            handle = c.handle(target)
-            facts = await LDAPRun().facts(handle, settings)
-            dirs = [main_db_or_fail(facts, settings.suffix).directory]
-            log = facts.database("cn=accesslog")
-            if log is not None:
-                dirs.append(log.directory)
-            result = await initialise(c.handle(source), handle, settings, dirs)
+            result = await engine_for(settings).initialise(c.handle(source), c.handle(target),
+                                                            settings)
             if len(c.nodes) > 1:
-                await wait_in_sync(c, settings)
+                await wait_in_sync(c)
             return result
 
     result = run_async(go())
@@ -143,7 +136,7 @@ def repair_cmd(inventory_path: str, accept_new_host_keys: bool) -> None:
         async with ClusterConnection(inventory, accept_new_host_keys=accept_new_host_keys) as c:
             done = await repair(c, settings)
             if done:
-                await wait_in_sync(c, settings)
+                await wait_in_sync(c)
             _count, left, _ = await verify(c, settings)
             return done, len(left)
 

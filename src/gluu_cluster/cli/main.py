@@ -7,8 +7,7 @@ import sys
 import click
 
 from .. import __version__
-from ..errors import GluuClusterError
-from ..plan import PlanError
+from ..errors import GluuClusterError, PlanError
 from .certs import certs
 from .check import check
 from .common import setup_logging

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from ..connection import ClusterConnection
 from ..errors import UsageError
+from ..facts.cache import FactCache
 from ..filesync.checks import NodeSyncStatus, SyncRun, cluster_sync_status, sync_now
 from ..filesync.first_sync import FirstSyncReport, first_sync
 from ..filesync.history import Version, restore_version, versions
@@ -48,7 +49,7 @@ def status(inventory_path: str, accept_new_host_keys: bool, output_format: str) 
 
     async def go() -> tuple[list[NodeSyncStatus], list[Problem]]:
         async with ClusterConnection(inventory, accept_new_host_keys=accept_new_host_keys) as c:
-            return await cluster_sync_status(c)
+            return await cluster_sync_status(c, FactCache(c))
 
     nodes, problems = run_async(go())
     if output_format == "json":

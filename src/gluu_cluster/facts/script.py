@@ -22,6 +22,10 @@ from ..errors import CommandFailedError
 from ..transport import Transport
 
 MARK = "@@gluu-section"
+FACT_PREFIX = "gluu-facts-"  # $0 of a fact script: names it in ps and to the fake transport
+
+# What every fact script runs besides its own commands (the preflight checks for them).
+SCRIPT_TOOLS = ("sh", "mktemp", "base64")
 
 PROLOGUE = r"""
 export LC_ALL=C
@@ -84,6 +88,12 @@ class Sections(Mapping[str, Section]):
         return [(n[len(prefix) + 1:], s) for n, s in self._found.items() if n.startswith(prefix + ".")]
 
 
+def render_section(name: str, exit_code: int, stdout: bytes = b"", stderr: bytes = b"") -> bytes:
+    """One section line as the script prints it (for fakes and tests)."""
+    return (f"{MARK} {name} {exit_code} ".encode() + base64.b64encode(stdout) + b" "
+            + base64.b64encode(stderr) + b"\n")
+
+
 def parse_sections(output: bytes) -> Sections:
     """Pure: the sections of a fact script's standard output (other lines are ignored)."""
     found: dict[str, Section] = {}
@@ -105,7 +115,7 @@ def parse_sections(output: bytes) -> Sections:
 async def run_script(transport: Transport, name: str, body: str, args: Sequence[str],
                      timeout: float) -> Sections:
     """Run one fact script on the node (one round trip) and return its sections."""
-    result = await transport.run(["sh", "-c", PROLOGUE + body, f"gluu-facts-{name}", *args],
+    result = await transport.run(["sh", "-c", PROLOGUE + body, FACT_PREFIX + name, *args],
                                  timeout=timeout, check=False)
     sections = parse_sections(result.stdout)
     if not sections:

@@ -9,9 +9,10 @@ from typing import Any
 
 from ..connection import ClusterConnection, NodeHandle
 from ..errors import GluuClusterError
+from ..facts.cache import FactCache
 from ..problems import Problem, define
 from .csync2 import Csync2
-from .facts import FileSyncFacts, read_facts
+from .facts import FILESYNC_FACTS, FileSyncFacts
 
 UNREACHABLE = define("SYNC-NODE-UNREACHABLE", "error",
                      "check that the node is up and reachable over SSH")
@@ -62,12 +63,6 @@ class NodeSyncStatus:
                 "last_ok": f.last_ok if f else None, "peer_problems": self.peer_problems}
 
 
-async def node_status(handle: NodeHandle, cluster: ClusterConnection) -> NodeSyncStatus:
-    inventory = cluster.inventory
-    facts = await read_facts(handle.container, inventory.file_sync, [], test=True)
-    return NodeSyncStatus(handle.name, facts)
-
-
 def problems_of(statuses: list[NodeSyncStatus]) -> list[Problem]:
     out: list[Problem] = []
     for s in statuses:
@@ -90,14 +85,12 @@ def problems_of(statuses: list[NodeSyncStatus]) -> list[Problem]:
     return out
 
 
-async def cluster_sync_status(cluster: ClusterConnection) -> tuple[list[NodeSyncStatus], list[Problem]]:
-    async def one(handle: NodeHandle) -> NodeSyncStatus:
-        return await node_status(handle, cluster)
-
+async def cluster_sync_status(cluster: ClusterConnection,
+                              facts: FactCache) -> tuple[list[NodeSyncStatus], list[Problem]]:
     statuses = []
-    for handle, result in await cluster.each(one):
-        statuses.append(result if isinstance(result, NodeSyncStatus)
-                        else NodeSyncStatus(handle.name, error=str(result)))
+    for handle, result in await cluster.each(lambda h: facts.of(FILESYNC_FACTS, h)):
+        statuses.append(NodeSyncStatus(handle.name, error=str(result))
+                        if isinstance(result, GluuClusterError) else NodeSyncStatus(handle.name, result))
     return statuses, problems_of(statuses)
 
 

@@ -11,15 +11,17 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..connection import NodeHandle
+from ..facts.cache import FactArea
 from ..facts.script import Section, Sections, run_script
-from ..inventory import FileSync
+from ..inventory import FileSync, Inventory
 from ..transport import Transport
 from .csync2 import Csync2Result, interpret
-from .node import database_file, marker, state_dir, tls_paths
+from .node import DAEMON_CHECK, database_file, managed_paths, marker, state_dir, tls_paths
 
 # $1 state dir, $2 marker, $3 certificate, $4 database, $5 "test" or "", then csync2's
 # $6 config dir, $7 node name, $8 port, $9 time limit; the managed files' paths after.
-FACT_SCRIPT = r"""
+FACT_SCRIPT = DAEMON_CHECK + r"""
 state=$1 marker=$2 cert=$3 db=$4 test=$5 confdir=$6 node=$7 port=$8 limit=$9
 shift 9
 cs() {
@@ -29,13 +31,6 @@ cs() {
   rc=$?
   echo "@@elapsed-ms $(( ($(date +%s%N) - started) / 1000000 ))" >&2
   return $rc
-}
-daemon() {
-  pid=$(cat "$state/gluu-csync2d.pid" 2>/dev/null) || return 3
-  [ -n "$pid" ] && [ -r "/proc/$pid/status" ] || return 3
-  grep -q '^State:.*Z' "/proc/$pid/status" && return 3
-  tr '\0' ' ' < "/proc/$pid/cmdline" | grep -q gluu-csync2d || return 3
-  echo "$pid"
 }
 missing() {
   for t in csync2 inotifywait bash flock timeout setsid sqlite3; do
@@ -49,7 +44,7 @@ pins() {
   sqlite3 -cmd ".timeout 10000" -separator " " "$db" "SELECT peername, certdata FROM x509_cert"
 }
 managed() { [ -e "$1" ] || return 3; stat -c %a -- "$1" && sha256sum < "$1"; }
-section daemon daemon
+section daemon daemon "$state"
 section initialised present "$marker"
 section last-ok present "$state/last-ok"
 section conflicts present "$state/conflicts.log"
@@ -126,6 +121,14 @@ def parse_pins(text: str) -> dict[str, str]:
     return pins
 
 
+PACKAGE_MANAGERS = ("apt-get", "dnf", "yum")
+
+
+def _manager(text: str) -> str | None:
+    """Only a manager we know how to drive: the name is data from the node."""
+    return text if text in PACKAGE_MANAGERS else None
+
+
 def _managed(section: Section) -> ManagedState | None:
     lines = section.out.split()
     if not section.ok or len(lines) < 2 or not lines[0].isdigit():
@@ -146,7 +149,7 @@ def parse_facts(node: str, sections: Sections, limit: float,
         last_ok=int(last_ok) if sections["last-ok"].ok and last_ok.isdigit() else None,
         conflicts=tuple(parse_conflicts(conflicts.out, day_ago)) if conflicts.ok else (),
         missing_tools=tuple(sections["missing"].out.split()),
-        package_manager=sections["manager"].out.strip() or None,
+        package_manager=_manager(sections["manager"].out.strip()),
         certificate=sections["cert"].stdout if sections["cert"].ok else None,
         pins=parse_pins(sections["pins"].out) if sections["pins"].ok else {},
         managed={path: _managed(s) for path, s in sections.named("file")},
@@ -178,3 +181,12 @@ async def read_facts(container: Transport, settings: FileSync, managed: Sequence
         settings.config_dir, container.node, str(settings.port), f"{limit:g}", *managed,
     ], timeout=2 * limit + 30)
     return parse_facts(container.node, sections, limit)
+
+
+async def _read(handle: NodeHandle, inventory: Inventory) -> FileSyncFacts:
+    return await read_facts(handle.container, inventory.file_sync, managed_paths(inventory),
+                            test=True)
+
+
+# What the csync2 steps and status read.
+FILESYNC_FACTS = FactArea("filesync", _read)

@@ -5,10 +5,14 @@ Everything lives inside the node's Gluu container, as the seed sets csync2 up.
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import importlib.resources
 import posixpath
+import re
 import secrets
 import string
+import time
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -24,6 +28,7 @@ from .render import csync2_cfg, supervisor_env
 
 KEY_ALPHABET = string.ascii_letters + string.digits + "._"
 TLS_KEY, TLS_CERT = "csync2_ssl_key.pem", "csync2_ssl_cert.pem"
+START_DEADLINE = 20.0  # seconds for gluu-csync2d to write its pid file
 
 
 def supervisor_script() -> str:
@@ -45,10 +50,13 @@ def database_file(settings: FileSync, node: str) -> str:
     return posixpath.join(settings.database_dir, f"{node}.db3")
 
 
-def group_key(inventory: Inventory, group: str) -> str:
-    """The group's pre-shared key: made once beside the cluster CA (0600), reused after."""
+def group_key(inventory: Inventory, group: str, *, create: bool) -> str | None:
+    """The group's pre-shared key, kept beside the cluster CA (0600); made once, by apply
+    (``create``), reused after. None when it is not made yet."""
     path = inventory.local_path(inventory.pki.directory) / f"csync2-{group}.key"
     if not path.exists():
+        if not create:
+            return None
         path.parent.mkdir(parents=True, exist_ok=True)
         write_secret_file(path, "".join(secrets.choice(KEY_ALPHABET) for _ in range(64)))
     return path.read_text().strip()
@@ -57,12 +65,24 @@ def group_key(inventory: Inventory, group: str) -> str:
 @dataclass(frozen=True)
 class ManagedFile:
     path: str
-    content: bytes
+    content: bytes | None  # None: a key apply makes first (planning makes nothing)
     mode: int
     secret: bool = False  # never shown, never logged
 
+    @property
+    def sha256(self) -> str | None:
+        return None if self.content is None else hashlib.sha256(self.content).hexdigest()
 
-def config_files(inventory: Inventory, node: str) -> list[ManagedFile]:
+
+def managed_paths(inventory: Inventory) -> list[str]:
+    """The paths of config_files(), without rendering them (what the facts read)."""
+    base = inventory.file_sync.config_dir
+    return ([posixpath.join(base, "csync2.cfg"), posixpath.join(base, f"{SUPERVISOR_NAME}.env"),
+             posixpath.join(base, SUPERVISOR_NAME)]
+            + [posixpath.join(base, f"{g.name}.key") for g in inventory.file_sync.groups])
+
+
+def config_files(inventory: Inventory, node: str, *, create_keys: bool) -> list[ManagedFile]:
     """Everything but the TLS pair (issued per node) that the node's csync2 dir holds."""
     settings = inventory.file_sync
     base = settings.config_dir
@@ -72,9 +92,10 @@ def config_files(inventory: Inventory, node: str) -> list[ManagedFile]:
                     supervisor_env(inventory, node).encode(), 0o644),
         ManagedFile(posixpath.join(base, SUPERVISOR_NAME), supervisor_script().encode(), 0o755),
     ]
-    files += [ManagedFile(posixpath.join(base, f"{g.name}.key"),
-                          (group_key(inventory, g.name) + "\n").encode(), 0o600, secret=True)
-              for g in settings.groups]
+    for g in settings.groups:
+        key = group_key(inventory, g.name, create=create_keys)
+        files.append(ManagedFile(posixpath.join(base, f"{g.name}.key"),
+                                 None if key is None else (key + "\n").encode(), 0o600, secret=True))
     return files
 
 
@@ -95,12 +116,16 @@ def cert_der_hex(cert_file: bytes) -> str:
 
 # --- the supervisor ---------------------------------------------------------------------
 
-_STATUS_SCRIPT = r"""
-pid=$(cat "$1/gluu-csync2d.pid" 2>/dev/null) || exit 3
-[ -n "$pid" ] && [ -r "/proc/$pid/status" ] || exit 3
-grep -q '^State:.*Z' "/proc/$pid/status" && exit 3
-tr '\0' ' ' < "/proc/$pid/cmdline" | grep -q gluu-csync2d || exit 3
-echo "$pid"
+# Prints the pid of the running gluu-csync2d whose state dir is $1; returns 3 if none.
+# One text, used alone and inside the file sync fact script.
+DAEMON_CHECK = r"""
+daemon() {
+  pid=$(cat "$1/gluu-csync2d.pid" 2>/dev/null) || return 3
+  [ -n "$pid" ] && [ -r "/proc/$pid/status" ] || return 3
+  grep -q '^State:.*Z' "/proc/$pid/status" && return 3
+  tr '\0' ' ' < "/proc/$pid/cmdline" | grep -q gluu-csync2d || return 3
+  echo "$pid"
+}
 """
 
 _STOP_SCRIPT = r"""
@@ -119,7 +144,7 @@ exit 0
 
 
 async def supervisor_pid(container: Transport, settings: FileSync) -> int | None:
-    result = await container.run(["sh", "-c", _STATUS_SCRIPT, "gluu-csync2d-status",
+    result = await container.run(["sh", "-c", DAEMON_CHECK + 'daemon "$1"', "gluu-csync2d-status",
                                   state_dir(settings)], check=False)
     return int(result.out.strip()) if result.ok and result.out.strip().isdigit() else None
 
@@ -130,11 +155,13 @@ async def start_supervisor(container: Transport, settings: FileSync) -> None:
     # A session of its own, no terminal, stdio closed: it outlives this SSH command.
     await container.run(["sh", "-c", 'setsid -f bash "$1" < /dev/null > /dev/null 2>&1',
                          "gluu-csync2d-start", script], timeout=30)
-    for _ in range(50):
-        if await supervisor_pid(container, settings) is not None:
-            return
-    raise NodeCheckError(container.node, f"{SUPERVISOR_NAME} did not start; see "
-                         f"{state_dir(settings)}/server.log on the node")
+    deadline = time.monotonic() + START_DEADLINE
+    while await supervisor_pid(container, settings) is None:
+        if time.monotonic() > deadline:
+            raise NodeCheckError(
+                container.node, f"{SUPERVISOR_NAME} did not start within {START_DEADLINE:g} s; "
+                f"see {state_dir(settings)}/server.log on the node")
+        await asyncio.sleep(0.1)
 
 
 async def stop_supervisor(container: Transport, settings: FileSync) -> None:
@@ -146,27 +173,27 @@ async def stop_supervisor(container: Transport, settings: FileSync) -> None:
 
 
 async def set_pins(container: Transport, settings: FileSync, pins: dict[str, str]) -> None:
-    """Pin each peer's current certificate, so a re-issued one is accepted, not refused."""
+    """Pin each peer's current certificate, so a re-issued one is accepted, not refused.
+
+    sqlite3's shell has no bound parameters on standard input: values go in as SQL string
+    literals, quoted here (and a certificate is hex by construction, checked anyway)."""
     sql = "BEGIN;\n" + "".join(
-        f"DELETE FROM x509_cert WHERE peername = '{peer}';\n"
-        f"INSERT INTO x509_cert (peername, certdata) VALUES ('{peer}', '{der_hex}');\n"
+        f"DELETE FROM x509_cert WHERE peername = {_sql_text(peer)};\n"
+        f"INSERT INTO x509_cert (peername, certdata) VALUES ({_sql_text(peer)}, "
+        f"{_sql_text(_hex(der_hex))});\n"
         for peer, der_hex in sorted(pins.items())) + "COMMIT;\n"
     await container.run(["sqlite3", "-cmd", ".timeout 10000",
                          database_file(settings, container.node)], stdin=sql, timeout=60)
 
 
-async def read_pins(container: Transport, settings: FileSync) -> dict[str, str]:
-    result = await container.run(
-        ["sqlite3", "-cmd", ".timeout 10000", "-separator", " ",
-         database_file(settings, container.node), "SELECT peername, certdata FROM x509_cert"],
-        timeout=60, check=False)
-    if not result.ok:
-        return {}
-    pins = {}
-    for line in result.out.splitlines():
-        peer, _, data = line.partition(" ")
-        pins[peer] = data.strip().upper()
-    return pins
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _hex(value: str) -> str:
+    if not re.fullmatch(r"[0-9A-F]+", value):
+        raise ValueError("a certificate pin must be upper-case hex")
+    return value
 
 
 def marker(settings: FileSync) -> str:

@@ -2,22 +2,25 @@
 
 The seed's "File System Replication" section as four steps. csync2 runs inside each
 node's Gluu container, supervised by gluu-csync2d (server, change trigger, full runs).
+Every step plans from the node's file sync facts (filesync/facts.py).
 """
 
 from __future__ import annotations
 
-from ..connection import ClusterConnection, NodeHandle
+from dataclasses import dataclass
+
+from ..connection import NodeHandle
 from ..errors import NodeCheckError
 from ..inventory import Inventory
 from ..pki.ca import ClusterCA, cluster_ca
-from ..plan import Blocked, Change, NoOp, Outcome, Step
+from ..plan import Blocked, Change, NoOp, Outcome, Payload, Run, Step
 from .csync2 import Csync2
+from .facts import FILESYNC_FACTS, TOOLS
 from .first_sync import first_sync
 from .node import (
     cert_der_hex,
     config_files,
     marker,
-    read_pins,
     set_pins,
     start_supervisor,
     stop_supervisor,
@@ -26,88 +29,99 @@ from .node import (
     tls_problem,
 )
 
-TOOLS = ("csync2", "inotifywait", "bash", "flock", "timeout", "setsid", "sqlite3")
 APT_PACKAGES = ("csync2", "inotify-tools", "sqlite3", "util-linux", "coreutils", "bash")
 YUM_PACKAGES = ("csync2", "inotify-tools", "sqlite", "util-linux", "coreutils", "bash")
 
-_MISSING_SCRIPT = 'for t in "$@"; do command -v "$t" > /dev/null 2>&1 || echo "$t"; done'
-_MANAGER_SCRIPT = "for m in apt-get dnf yum; do command -v $m > /dev/null 2>&1 && echo $m && exit; done"
 
-
-def install_command(manager: str) -> list[str]:
+def install_commands(manager: str) -> list[list[str]]:
+    """argv lists, run one after another (the manager is one of PACKAGE_MANAGERS)."""
     if manager == "apt-get":
-        return ["sh", "-c", "DEBIAN_FRONTEND=noninteractive apt-get install -y -q "
-                + " ".join(APT_PACKAGES)]
+        return [["env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "install", "-y", "-q",
+                 *APT_PACKAGES]]
     # csync2 comes from EPEL on RHEL/CentOS, as the seed's installation section says.
-    return ["sh", "-c", f"{manager} install -y epel-release || true; "
-            f"{manager} install -y " + " ".join(YUM_PACKAGES)]
+    return [[manager, "install", "-y", "epel-release"], [manager, "install", "-y", *YUM_PACKAGES]]
+
+
+@dataclass(frozen=True)
+class InstallPayload(Payload):
+    manager: str
 
 
 class FileSyncInstallStep(Step):
     name = "csync2-install"
     title = "csync2 installed"
+    reads = touches = (FILESYNC_FACTS,)
 
-    async def plan_node(self, handle: NodeHandle, cluster: ClusterConnection) -> Outcome:
-        missing = (await handle.container.run(["sh", "-c", _MISSING_SCRIPT, "gluu-which", *TOOLS],
-                                              check=False)).out.split()
+    async def plan_node(self, handle: NodeHandle, run: Run) -> Outcome:
+        facts = await run.facts.of(FILESYNC_FACTS, handle)
+        missing, manager = facts.missing_tools, facts.package_manager
         if not missing:
             return NoOp(handle.name, self.name, "csync2, inotifywait and the tools it needs are there")
-        manager = (await handle.container.run(["sh", "-c", _MANAGER_SCRIPT], check=False)).out.strip()
         by_hand = f"inside the container: apt-get install {' '.join(APT_PACKAGES)} (or yum/dnf " \
                   f"with EPEL: {' '.join(YUM_PACKAGES)})"
-        if not cluster.inventory.file_sync.install or not manager:
+        if not run.inventory.file_sync.install or not manager:
             return Blocked(handle.name, self.name, f"missing: {', '.join(missing)}", by_hand)
         return Change(handle.name, self.name, f"install {', '.join(missing)} with {manager}",
-                      payload=manager)
+                      payload=InstallPayload(manager))
 
-    async def apply_change(self, handle: NodeHandle, change: Change) -> None:
-        result = await handle.container.run(install_command(change.payload), timeout=900,
-                                            check=False)
-        if not result.ok:
-            raise NodeCheckError(handle.name, f"package installation failed "
-                                 f"({result.first_error_line()}); run by hand: "
-                                 f"{' '.join(install_command(change.payload)[2:])}")
+    async def apply_change(self, handle: NodeHandle, change: Change, run: Run) -> None:
+        assert isinstance(change.payload, InstallPayload)
+        commands = install_commands(change.payload.manager)
+        for i, argv in enumerate(commands):
+            result = await handle.container.run(argv, timeout=900, check=False)
+            # EPEL may be there already or come from elsewhere: only the last must work.
+            if not result.ok and i == len(commands) - 1:
+                raise NodeCheckError(handle.name, f"package installation failed "
+                                     f"({result.first_error_line()}); run by hand: "
+                                     + " && ".join(" ".join(c) for c in commands))
 
 
 def _ca(inventory: Inventory, create: bool) -> ClusterCA | None:
     return cluster_ca(inventory.local_path(inventory.pki.directory), inventory.cluster, create)
 
 
+@dataclass(frozen=True)
+class ConfigPayload(Payload):
+    reissue: bool  # a new TLS certificate from the cluster CA
+
+
 class FileSyncConfigStep(Step):
     name = "csync2-config"
     title = "csync2 configuration"
+    tools = ("mkdir",)
+    reads = touches = (FILESYNC_FACTS,)
 
-    async def plan_node(self, handle: NodeHandle, cluster: ClusterConnection) -> Outcome:
-        inventory = cluster.inventory
-        settings = inventory.file_sync
-        container = handle.container
+    async def plan_node(self, handle: NodeHandle, run: Run) -> Outcome:
+        inventory = run.inventory
+        facts = await run.facts.of(FILESYNC_FACTS, handle)
         reasons = []
-        for managed in config_files(inventory, handle.name):
-            have = await container.read_file(managed.path)
-            mode = await container.run(["stat", "-c", "%a", managed.path], check=False)
-            if have != managed.content:
+        for managed in config_files(inventory, handle.name, create_keys=False):
+            have = facts.managed.get(managed.path)
+            if managed.content is None:
+                reasons.append(f"make the group's pre-shared key and write {managed.path} (0600)")
+            elif have is None or have.sha256 != managed.sha256:
                 reasons.append(f"write {managed.path}" + (" (0600)" if managed.secret else ""))
-            elif mode.out.strip() != f"{managed.mode:o}":
+            elif have.mode != managed.mode:
                 reasons.append(f"set {managed.path} to mode {managed.mode:04o}")
-        cert = await container.read_file(tls_paths(settings)[1])
-        why = tls_problem(_ca(inventory, False), cert, handle.name, handle.node.address)
+        why = tls_problem(_ca(inventory, False), facts.certificate, handle.name, handle.node.address)
         if why is not None:
             reasons.append(f"issue a TLS certificate from the cluster CA ({why})")
         if not reasons:
             return NoOp(handle.name, self.name, "csync2.cfg, keys and TLS certificate as planned")
         return Change(handle.name, self.name, "configure csync2", tuple(reasons),
-                      payload=(inventory, why is not None))
+                      payload=ConfigPayload(reissue=why is not None))
 
-    async def apply_change(self, handle: NodeHandle, change: Change) -> None:
-        inventory, reissue = change.payload
+    async def apply_change(self, handle: NodeHandle, change: Change, run: Run) -> None:
+        assert isinstance(change.payload, ConfigPayload)
+        inventory = run.inventory
         settings = inventory.file_sync
         container = handle.container
-        await container.run(["mkdir", "-p", settings.config_dir, settings.database_dir])
-        for group in settings.groups:
-            await container.run(["mkdir", "-p", group.backup.directory])
-        for managed in config_files(inventory, handle.name):
+        await container.run(["mkdir", "-p", settings.config_dir, settings.database_dir,
+                             *(g.backup.directory for g in settings.groups)])
+        for managed in config_files(inventory, handle.name, create_keys=True):
+            assert managed.content is not None
             await container.write_file(managed.path, managed.content, mode=managed.mode)
-        if reissue:
+        if change.payload.reissue:
             ca = _ca(inventory, True)
             assert ca is not None
             issued = ca.issue(handle.name, handle.node.address)
@@ -118,86 +132,83 @@ class FileSyncConfigStep(Step):
         await stop_supervisor(container, settings)
 
 
+@dataclass(frozen=True)
+class DaemonPayload(Payload):
+    pins: tuple[tuple[str, str], ...]  # (peer, its certificate's DER as hex)
+    start: bool
+
+
 class FileSyncDaemonStep(Step):
     """Peers' certificates pinned as they are now, and gluu-csync2d running."""
 
     name = "csync2-daemon"
     title = "csync2 daemon and trigger"
+    tools = TOOLS
+    reads = touches = (FILESYNC_FACTS,)
 
-    def __init__(self) -> None:
-        self.pins: dict[str, str] = {}
-
-    async def prepare(self, cluster: ClusterConnection) -> None:
-        settings = cluster.inventory.file_sync
-
-        async def cert_of(handle: NodeHandle) -> bytes | None:
-            return await handle.container.read_file(tls_paths(settings)[1])
-
-        self.pins = {}
-        for handle, cert in await cluster.each(cert_of):
-            if isinstance(cert, bytes) and cert:
-                self.pins[handle.name] = cert_der_hex(cert)
-
-    def _wanted_pins(self, node: str) -> dict[str, str]:
-        return {peer: pin for peer, pin in self.pins.items() if peer != node}
-
-    async def plan_node(self, handle: NodeHandle, cluster: ClusterConnection) -> Outcome:
-        settings = cluster.inventory.file_sync
+    async def plan_node(self, handle: NodeHandle, run: Run) -> Outcome:
+        every = await run.facts.every(FILESYNC_FACTS)
+        wanted = {peer: cert_der_hex(f.certificate) for peer, f in every.items()
+                  if peer != handle.name and f.certificate}
+        facts = every[handle.name]
         reasons = []
-        pins = await read_pins(handle.container, settings)
-        stale = sorted(peer for peer, pin in self._wanted_pins(handle.name).items()
-                       if pins.get(peer) != pin)
+        stale = sorted(peer for peer, pin in wanted.items() if facts.pins.get(peer) != pin)
         if stale:
             reasons.append(f"pin the current certificates of {', '.join(stale)}")
-        if await supervisor_pid(handle.container, settings) is None:
+        settings = run.inventory.file_sync
+        start = facts.daemon_pid is None
+        if start:
             reasons.append("start gluu-csync2d (csync2 server on "
                            f"{handle.node.address}:{settings.port}, change trigger, full runs)")
         if not reasons:
             return NoOp(handle.name, self.name, "gluu-csync2d runs; peers' certificates pinned")
-        return Change(handle.name, self.name, "run csync2", tuple(reasons), payload=settings)
+        return Change(handle.name, self.name, "run csync2", tuple(reasons),
+                      payload=DaemonPayload(tuple(sorted(wanted.items())), start))
 
-    async def apply_change(self, handle: NodeHandle, change: Change) -> None:
-        settings = change.payload
+    async def apply_change(self, handle: NodeHandle, change: Change, run: Run) -> None:
+        assert isinstance(change.payload, DaemonPayload)
+        settings = run.inventory.file_sync
         await Csync2(handle.container, settings).run("-M")  # creates the database if new
-        await set_pins(handle.container, settings, self._wanted_pins(handle.name))
-        if await supervisor_pid(handle.container, settings) is None:
+        await set_pins(handle.container, settings, dict(change.payload.pins))
+        if change.payload.start and await supervisor_pid(handle.container, settings) is None:
             await start_supervisor(handle.container, settings)
+
+
+@dataclass(frozen=True)
+class FirstSyncPayload(Payload):
+    authority: str
 
 
 class FileSyncFirstSyncStep(Step):
     name = "csync2-first-sync"
     title = "first file sync"
+    reads = touches = (FILESYNC_FACTS,)
 
-    def __init__(self) -> None:
-        self.cluster: ClusterConnection | None = None
-        self.done = False
-
-    async def prepare(self, cluster: ClusterConnection) -> None:
-        self.cluster = cluster
-
-    async def plan_node(self, handle: NodeHandle, cluster: ClusterConnection) -> Outcome:
-        settings = cluster.inventory.file_sync
-        authority = cluster.inventory.primary_node.name
-        if await handle.container.read_file(marker(settings)) is not None:
+    async def plan_node(self, handle: NodeHandle, run: Run) -> Outcome:
+        settings = run.inventory.file_sync
+        authority = run.inventory.primary_node.name
+        if (await run.facts.of(FILESYNC_FACTS, handle)).initialised:
             return NoOp(handle.name, self.name, "initialised; the trigger keeps it in sync")
         backups = sorted({g.backup.directory for g in settings.groups})
+        payload = FirstSyncPayload(authority)
         if handle.name == authority:
             return Change(handle.name, self.name,
                           "first sync: send this node's files to every peer (it wins)",
-                          payload=authority)
+                          payload=payload)
         return Change(handle.name, self.name,
                       f"first sync: files in the synced directories become {authority}'s",
                       (f"replaced versions are kept in {', '.join(backups)} "
                        "('gluu-cluster sync history')",
                        "files only this node has are sent to the others"),
-                      destructive=True, payload=authority)
+                      destructive=True, payload=payload)
 
-    async def apply_change(self, handle: NodeHandle, change: Change) -> None:
-        if self.done:
+    async def apply_change(self, handle: NodeHandle, change: Change, run: Run) -> None:
+        assert isinstance(change.payload, FirstSyncPayload)
+        # One first sync covers every node and marks each initialised: a node that the
+        # first node's change already initialised has nothing left to do.
+        if await handle.container.read_file(marker(run.inventory.file_sync)) is not None:
             return
-        assert self.cluster is not None
-        await first_sync(self.cluster, change.payload)
-        self.done = True
+        await first_sync(run.cluster, change.payload.authority)
 
 
 def filesync_steps(inventory: Inventory) -> list[Step]:

@@ -1,8 +1,41 @@
-"""The hosts file: parse it and compute the managed block for the cluster's nodes."""
+"""The hosts files of a node (on the host and inside the Gluu container), read in one
+round trip; parse them and compute the managed block for the cluster's nodes."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from ..connection import NodeHandle
+from ..facts.cache import FactArea
+from ..facts.script import run_script
+from ..inventory import Inventory
+
+HOSTS = "/etc/hosts"
+
+# $1 the hosts file; $2 the Gluu container's root ("" without one), read as the chroot
+# transport would read it.
+FACT_SCRIPT = r"""
+present() { [ -e "$1" ] || return 3; cat -- "$1"; }
+section host present "$1"
+if [ -n "$2" ]; then section container chroot "$2" sh -c '[ -e "$1" ] || exit 3; cat -- "$1"' - "$1"; fi
+"""
+
+
+@dataclass(frozen=True)
+class HostsFacts:
+    host: str
+    container: str | None  # None: the node has no container (its root is /)
+
+
+async def read_facts(handle: NodeHandle, _inventory: Inventory) -> HostsFacts:
+    inner = "" if handle.container is handle.host else handle.container_root
+    sections = await run_script(handle.host, "hosts", FACT_SCRIPT, [HOSTS, inner], timeout=60)
+    return HostsFacts(sections["host"].out if sections["host"].ok else "",
+                      (sections["container"].out if sections["container"].ok else "")
+                      if inner else None)
+
+
+HOSTS_FACTS = FactArea("hosts", read_facts)
 
 BEGIN = "# BEGIN gluu-cluster managed block: do not edit, 'gluu-cluster apply' rewrites it"
 END = "# END gluu-cluster managed block"

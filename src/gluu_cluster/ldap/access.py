@@ -1,13 +1,25 @@
-"""Preflight: the directory manager password of the inventory opens slapd on every node."""
+"""Preflight: the directory manager password of the inventory opens the LDAP server of
+every node (whatever the engine)."""
 
 from __future__ import annotations
 
-from ..connection import ClusterConnection, NodeHandle
+from ..connection import NodeHandle
 from ..errors import NodeCheckError
-from ..plan import Change, NoOp, Outcome, Step
-from ..secrets import Secret
-from .openldap.bind import admin_bind
-from .openldap.common import ldap_of
+from ..facts.cache import FactArea
+from ..inventory import Inventory
+from ..plan import Change, NoOp, Outcome, Run, Step
+from .engine import BindResult, engine_for
+
+
+async def _admin_bind(handle: NodeHandle, inventory: Inventory) -> BindResult:
+    ldap = inventory.ldap
+    assert ldap is not None
+    secret = ldap.admin_password.resolve(inventory.base_dir)
+    return await engine_for(ldap).bind(handle, ldap, ldap.admin_dn, secret)
+
+
+# Whether the inventory's directory manager password opens the node's server (a bind).
+ADMIN_BIND = FactArea("ldap-admin-bind", _admin_bind)
 
 
 class LDAPAdminAccessStep(Step):
@@ -15,29 +27,26 @@ class LDAPAdminAccessStep(Step):
 
     name = "ldap-admin-access"
     title = "directory manager access"
+    reads = (ADMIN_BIND,)
 
-    def __init__(self) -> None:
-        self._secret: Secret | None = None
-
-    async def plan_node(self, handle: NodeHandle, cluster: ClusterConnection) -> Outcome:
-        ldap = ldap_of(cluster)
-        if self._secret is None:
-            self._secret = ldap.admin_password.resolve(cluster.inventory.base_dir)
-        bind = await admin_bind(handle.container, ldap.ldapi_socket, ldap.admin_dn, self._secret)
+    async def plan_node(self, handle: NodeHandle, run: Run) -> Outcome:
+        ldap = run.inventory.ldap
+        assert ldap is not None
+        bind = await run.facts.of(ADMIN_BIND, handle)
         if bind.refused:
             raise NodeCheckError(
                 handle.name,
-                f"slapd refused the directory manager password for '{ldap.admin_dn}' "
+                f"the LDAP server refused the directory manager password for '{ldap.admin_dn}' "
                 f"(ldap.admin_password, {ldap.admin_password.describe()}); put the node's "
                 "password there and run again",
             )
         if not bind.ok:
             raise NodeCheckError(
                 handle.name,
-                f"cannot bind to slapd on {ldap.ldapi_socket}: {bind.detail}; "
-                "check that slapd runs inside the container",
+                f"cannot bind to the LDAP server on {ldap.ldapi_socket}: {bind.detail}; "
+                "check that it runs inside the container",
             )
         return NoOp(handle.name, self.name, f"{ldap.admin_dn} can bind")
 
-    async def apply_change(self, handle: NodeHandle, change: Change) -> None:
+    async def apply_change(self, handle: NodeHandle, change: Change, run: Run) -> None:
         raise AssertionError("a read-only check never plans a change")

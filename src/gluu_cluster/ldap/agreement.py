@@ -21,7 +21,8 @@ class SyncPoint:
     server_id: int | None
 
 
-def _by_sid(csns: Iterable[str]) -> dict[int, str]:
+def by_server_id(csns: Iterable[str]) -> dict[int, str]:
+    """Each CSN by the server ID it names (``time#count#sid#mod``, sid in hex)."""
     out = {}
     for csn in csns:
         parts = csn.split("#")
@@ -30,17 +31,23 @@ def _by_sid(csns: Iterable[str]) -> dict[int, str]:
     return out
 
 
+def _newest(points: Mapping[str, SyncPoint]) -> tuple[dict[str, dict[int, str]], dict[int, str]]:
+    """(each node's CSN per server ID, the newest CSN per server ID over all nodes)."""
+    by_node = {n: by_server_id(p.csns) for n, p in points.items()}
+    newest: dict[int, str] = {}
+    for csns in by_node.values():
+        for sid, csn in csns.items():
+            newest[sid] = max(newest.get(sid, ""), csn)
+    return by_node, newest
+
+
 def behind(points: Mapping[str, SyncPoint]) -> dict[str, str]:
     """Nodes that lack something, with why; empty when all agree."""
     out: dict[str, str] = {}
     if not points:
         return out
     most = max(p.entries for p in points.values())
-    by_node = {n: _by_sid(p.csns) for n, p in points.items()}
-    newest: dict[int, str] = {}
-    for csns in by_node.values():
-        for sid, csn in csns.items():
-            newest[sid] = max(newest.get(sid, ""), csn)
+    by_node, newest = _newest(points)
     for node, point in points.items():
         reasons = []
         if point.entries != most:
@@ -70,11 +77,7 @@ def lag_seconds(points: Mapping[str, SyncPoint], now: float) -> dict[str, float]
     per server ID, in the writers' clocks (0 when it holds every server's newest CSN; its
     own server ID never counts). With nothing from a server, how long that server's
     newest change has waited."""
-    by_node = {n: _by_sid(p.csns) for n, p in points.items()}
-    newest: dict[int, str] = {}
-    for csns in by_node.values():
-        for sid, csn in csns.items():
-            newest[sid] = max(newest.get(sid, ""), csn)
+    by_node, newest = _newest(points)
     out: dict[str, float] = {}
     for node, point in points.items():
         lag = 0.0

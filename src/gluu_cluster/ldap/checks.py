@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from ..connection import ClusterConnection, NodeHandle
-from ..errors import GluuClusterError
-from ..inventory import LDAPSettings
+from ..errors import GluuClusterError, NodeCheckError
+from ..facts.cache import FactCache
+from ..inventory import Inventory
 from ..problems import Problem, define
 from .agreement import SyncPoint, behind
-from .openldap.facts import Consumer, LDAPFacts, read_facts
+from .engine import Link, ReplicaState, engine_for
 
 UNREACHABLE = define("LDAP-NODE-UNREACHABLE", "error", "check that the node and its slapd are up")
 NO_SERVER_ID = define("LDAP-NO-SERVER-ID", "error", "run 'gluu-cluster apply'")
@@ -20,33 +22,39 @@ CONSUMERS_MISSING = define("LDAP-CONSUMERS-MISSING", "error", "run 'gluu-cluster
 DISCONNECTED = define("LDAP-CONSUMER-DISCONNECTED", "error",
                       "check that the provider is up and its certificate comes from the cluster "
                       "CA (gluu-cluster apply re-issues it)")
+SYNC_DEADLINE = 120.0
+
 NOT_IN_SYNC = define("LDAP-NOT-IN-SYNC", "error",
                      "wait for replication; if it persists, check the consumers above and run "
                      "'gluu-cluster ldap verify'")
 
 @dataclass(frozen=True)
 class NodeLDAPStatus:
-    """One node's LDAP facts, or why they could not be read."""
+    """One node's replica state (engine-neutral), or why it could not be read."""
 
     node: str
-    facts: LDAPFacts | None = None
+    replica: ReplicaState | None = None
     error: str | None = None
 
     @property
     def server_id(self) -> int | None:
-        return self.facts.server_id if self.facts else None
+        return self.replica.server_id if self.replica else None
 
     @property
     def entries(self) -> int | None:
-        return self.facts.entries if self.facts else None
+        return self.replica.entries if self.replica else None
 
     @property
     def context_csns(self) -> tuple[str, ...]:
-        return self.facts.context_csns if self.facts else ()
+        return self.replica.csns if self.replica else ()
 
     @property
-    def consumers(self) -> tuple[Consumer, ...]:
-        return self.facts.consumers if self.facts else ()
+    def consumers(self) -> tuple[Link, ...]:
+        return self.replica.links if self.replica else ()
+
+    @property
+    def point(self) -> SyncPoint:
+        return SyncPoint(self.entries or 0, self.context_csns, self.server_id)
 
     def to_dict(self) -> dict[str, Any]:
         return {"node": self.node, "server_id": self.server_id, "entries": self.entries,
@@ -64,13 +72,17 @@ class LDAPStatus:
         return not self.problems
 
 
-async def node_status(handle: NodeHandle, settings: LDAPSettings) -> NodeLDAPStatus:
+async def node_status(handle: NodeHandle, inventory: Inventory,
+                      cache: FactCache | None = None) -> NodeLDAPStatus:
+    """The node's replica state: from the run's facts when given, else read now."""
+    assert inventory.ldap is not None
+    engine = engine_for(inventory.ldap)
     try:
-        facts = await read_facts(handle.container, settings.ldapi_socket, settings.suffix,
-                                 settings.replicator)
+        facts = await (cache.of(engine.facts, handle) if cache is not None
+                       else engine.facts.read(handle, inventory))
     except GluuClusterError as exc:
         return NodeLDAPStatus(handle.name, error=str(exc))
-    return NodeLDAPStatus(handle.name, facts)
+    return NodeLDAPStatus(handle.name, engine.replica(facts))
 
 
 def problems_of(nodes: Sequence[NodeLDAPStatus], expected_consumers: int) -> list[Problem]:
@@ -90,16 +102,43 @@ def problems_of(nodes: Sequence[NodeLDAPStatus], expected_consumers: int) -> lis
             if not c.connected:
                 problems.append(DISCONNECTED.at(
                     n.node,
-                    f"consumer {c.rid} has no connection to {c.provider} (phase {c.phase or '-'}): "
+                    f"consumer {c.id} has no connection to {c.provider} (phase {c.phase or '-'}): "
                     "the provider is down, or its TLS certificate or the replicator bind is refused",
                     f"check that {c.provider} is up and its certificate comes from the cluster CA "
                     "(gluu-cluster apply re-issues it)"))
-    points = {n.node: SyncPoint(n.entries or 0, n.context_csns, n.server_id) for n in healthy}
+    points = {n.node: n.point for n in healthy}
     for node, why in behind(points).items():
         problems.append(NOT_IN_SYNC.at(node, f"has not received every change: {why}"))
     return problems
 
 
-async def cluster_status(cluster: ClusterConnection, settings: LDAPSettings) -> LDAPStatus:
-    nodes = tuple(await asyncio.gather(*(node_status(h, settings) for h in cluster.nodes)))
+async def cluster_status(cluster: ClusterConnection, cache: FactCache | None = None) -> LDAPStatus:
+    nodes = tuple(await asyncio.gather(*(node_status(h, cluster.inventory, cache)
+                                         for h in cluster.nodes)))
     return LDAPStatus(nodes, tuple(problems_of(nodes, len(cluster.nodes) - 1)))
+
+
+async def wait_in_sync(cluster: ClusterConnection, cache: FactCache | None = None,
+                       deadline_s: float = SYNC_DEADLINE) -> dict[str, SyncPoint]:
+    """Poll every node until they agree (entry counts and newest change per server ID);
+    the first look from ``cache`` when given (facts this run read and nothing changed)."""
+    deadline = time.monotonic() + deadline_s
+    while True:
+        nodes = await asyncio.gather(*(node_status(h, cluster.inventory, cache)
+                                       for h in cluster.nodes))
+        cache = None
+        failed = [n for n in nodes if n.replica is None]
+        if failed:
+            raise NodeCheckError(failed[0].node, failed[0].error or "not read")
+        state = {n.node: n.point for n in nodes}
+        lagging = behind(state)
+        if not lagging:
+            return state
+        if time.monotonic() > deadline:
+            raise NodeCheckError(
+                ", ".join(lagging),
+                f"LDAP not in sync after {deadline_s:g} s: "
+                + "; ".join(f"{n}: {why}" for n, why in lagging.items())
+                + "; check 'gluu-cluster ldap status'",
+            )
+        await asyncio.sleep(0.5)

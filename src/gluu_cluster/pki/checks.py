@@ -11,12 +11,13 @@ from dataclasses import dataclass, field
 
 from ..connection import ClusterConnection, NodeHandle
 from ..errors import GluuClusterError, NodeCheckError
+from ..facts.cache import FactCache
 from ..inventory import CertificateSet, Inventory
 from ..problems import Problem, define
 from ..secrets import Secret
 from ..transport import Transport
 from .certset import CertInfo, SetFile, certificates
-from .facts import PKIFacts, read_facts
+from .facts import PKI_FACTS, PKIFacts
 from .keystores import check_keystore
 from .keytool import list_truststore
 from .trust import TrustEntry, desired_entries
@@ -211,14 +212,15 @@ def _trust_problems(node: str, cert_set: CertificateSet, got: _NodeFacts,
     return out
 
 
-async def cluster_cert_status(cluster: ClusterConnection, ca_pem: bytes | None) -> list[SetStatus]:
+async def cluster_cert_status(cluster: ClusterConnection, facts_of: FactCache,
+                              ca_pem: bytes | None) -> list[SetStatus]:
     """Every set on every node: each node's PKI facts read once, then judged per set."""
     inventory = cluster.inventory
     passwords = {s.name: s.truststore.password.resolve(inventory.base_dir)
                  for s in inventory.certificates.sets if s.truststore is not None}
 
     async def one(handle: NodeHandle) -> dict[str, _NodeFacts]:
-        facts = await read_facts(handle.container, inventory.certificates.sets)
+        facts = await facts_of.of(PKI_FACTS, handle)
         return {s.name: await node_set_facts(handle.container, facts, s, passwords.get(s.name))
                 for s in inventory.certificates.sets}
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..connection import NodeHandle
 from ..errors import NodeCheckError
+from ..facts.cache import FactArea
 from ..facts.script import Sections, run_script
-from ..inventory import CertificateSet
+from ..inventory import CertificateSet, Inventory
 from ..transport import Transport
 from .certset import SetFile, parse_set_tar
 
@@ -88,3 +90,10 @@ def parse_facts(node: str, cert_sets: Sequence[CertificateSet], sections: Sectio
 async def read_facts(container: Transport, sets: Sequence[CertificateSet]) -> PKIFacts:
     sections = await run_script(container, "pki", FACT_SCRIPT, fact_args(sets), TIMEOUT)
     return parse_facts(container.node, sets, sections)
+
+
+async def _read(handle: NodeHandle, inventory: Inventory) -> PKIFacts:
+    return await read_facts(handle.container, inventory.certificates.sets)
+
+
+PKI_FACTS = FactArea("pki", _read)

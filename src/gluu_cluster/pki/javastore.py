@@ -119,9 +119,17 @@ def read_store(data: bytes, password: str) -> list[StoreEntry]:
     raise StoreFormatError("neither JKS nor PKCS12")
 
 
+# (digest of password and store) -> opens: every node holds the same synced key store,
+# and a PKCS12 store takes ~70 ms to open (its key derivation). In memory only.
+_OPENS: dict[bytes, bool] = {}
+
+
 def opens(data: bytes, password: str) -> bool:
-    try:
-        read_store(data, password)
-    except StorePasswordError:
-        return False
-    return True
+    key = hashlib.sha256(password.encode() + b"\0" + data).digest()
+    if key not in _OPENS:
+        try:
+            read_store(data, password)
+            _OPENS[key] = True
+        except StorePasswordError:
+            _OPENS[key] = False
+    return _OPENS[key]

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+from collections.abc import Awaitable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from ..connection import NodeHandle
+from ..errors import GluuClusterError
 
 LISTEN_SECONDS = 60  # a listener left behind by a killed check goes away by itself
 
@@ -37,6 +40,8 @@ for port in ports:
         print("busy", port)
 print("ready", flush=True)
 sys.stdout.close()
+if not held:
+    sys.exit(0)  # every port is held by a service: nothing to keep open
 end = time.time() + LIMIT
 for s in held:
     s.settimeout(0.2)
@@ -50,21 +55,46 @@ while time.time() < end:
 """
 
 _START = r"""
+# A port a service already listens on (IPv4: /proc/net/tcp, on this address or on every
+# address) needs no listener: say so without starting python3 at all.
+held() {
+  awk -v want="$1" -v port="$2" 'BEGIN {
+      split(want, o, "."); addr = sprintf("%02X%02X%02X%02X", o[4], o[3], o[2], o[1])
+      p = sprintf("%04X", port) }
+    NR > 1 && $4 == "0A" { split($2, l, ":"); if (l[2] == p && (l[1] == addr || l[1] == "00000000")) f = 1 }
+    END { exit !f }' /proc/net/tcp 2>/dev/null
+}
+address=$3 free=0
+case $address in
+  *[!0-9.]*) free=1 ;;
+  *) for port in "${@:4}"; do held "$address" "$port" || free=1; done ;;
+esac
+if [ "$free" = 0 ]; then
+  for port in "${@:4}"; do echo "busy $port"; done
+  exit 0
+fi
+command -v python3 > /dev/null 2>&1 || exit 0  # no listener: untested ports are "unverified"
 out=$(mktemp)
 setsid python3 -c "$1" "${@:2}" > "$out" 2>&1 < /dev/null &
 pid=$!
-for _ in $(seq 100); do grep -q '^ready' "$out" && break; sleep 0.05; done
-cat "$out"; rm -f "$out"; echo "pid $pid"
+for _ in $(seq 200); do grep -q '^ready' "$out" && break; sleep 0.02; done
+cat "$out"
+# Only a listener that holds a port lives on (and is stopped after the probes).
+if grep -q '^bound' "$out"; then echo "pid $pid"; fi
+rm -f "$out"
 """
 
 # argv: timeout, then address port pairs. Prints "address port open|refused|timeout".
 _PROBE = r"""
 t=$1; shift
-while [ "$#" -ge 2 ]; do
+probe() {
   timeout "$t" bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$1" "$2" 2>/dev/null
   case $? in 0) r=open ;; 124) r=timeout ;; *) r=refused ;; esac
-  echo "$1 $2 $r"; shift 2
-done
+  echo "$1 $2 $r"
+}
+# Every target at once: one unanswered port costs the timeout once, not per target.
+while [ "$#" -ge 2 ]; do probe "$1" "$2" & shift 2; done
+wait
 """
 
 
@@ -114,12 +144,11 @@ async def _probe(handle: NodeHandle, targets: list[tuple[str, int]],
     return found
 
 
-async def check_ports(handles: list[NodeHandle], ports: list[int], timeout: float,
-                      can_listen: dict[str, bool]) -> list[PortResult]:
+async def check_ports(handles: list[NodeHandle], ports: list[int],
+                      timeout: float) -> list[PortResult]:
     """From every node to every other one, on every port (unreachable nodes left out)."""
     started = await asyncio.gather(*(
-        _start(h, ports) if can_listen.get(h.name) else _nothing() for h in handles),
-        return_exceptions=True)
+        guarded(_start(h, ports)) for h in handles))
     listening = {h.name: (s[1] if isinstance(s, tuple) else {})
                  for h, s in zip(handles, started, strict=True)}
     try:
@@ -127,20 +156,20 @@ async def check_ports(handles: list[NodeHandle], ports: list[int], timeout: floa
             targets = [(p.node.address, port) for p in handles if p is not h for port in ports]
             return await _probe(h, targets, timeout)
 
-        answers = await asyncio.gather(*(probe(h) for h in handles), return_exceptions=True)
+        answers = await asyncio.gather(*(guarded(probe(h)) for h in handles))
         probed = list(zip(handles, answers, strict=True))
     finally:
         await asyncio.gather(*(
             h.host.run(["kill", str(s[0])], check=False, timeout=15)
             for h, s in zip(handles, started, strict=True)
-            if isinstance(s, tuple) and s[0] is not None), return_exceptions=True)
+            if isinstance(s, tuple) and s[0] is not None), return_exceptions=True)  # best effort
     results = []
     for h, found in probed:
         for peer in handles:
             if peer is h:
                 continue
             for port in ports:
-                if isinstance(found, BaseException):
+                if isinstance(found, GluuClusterError):
                     outcome = f"error: {found}"
                 else:
                     outcome = found.get((peer.node.address, port), "error: no answer")
@@ -149,5 +178,13 @@ async def check_ports(handles: list[NodeHandle], ports: list[int], timeout: floa
     return results
 
 
-async def _nothing() -> tuple[None, dict[int, str]]:
-    return None, {}
+T = TypeVar("T")
+
+
+async def guarded(job: Awaitable[T]) -> T | GluuClusterError:
+    """A node's failure (it went away, a command failed) becomes its answer; anything
+    else is a bug and propagates."""
+    try:
+        return await job
+    except GluuClusterError as exc:
+        return exc

@@ -8,15 +8,16 @@ from typing import Any
 
 from ..connection import ClusterConnection, NodeHandle
 from ..errors import GluuClusterError
-from ..filesync.steps import TOOLS as SYNC_TOOLS
+from ..facts.script import SCRIPT_TOOLS
+from ..filesync.facts import TOOLS as SYNC_TOOLS
 from ..inventory import Inventory
+from ..plan import required_tools
 from ..problems import Problem
+from ..steps import default_steps
 from . import evaluate
 from .evaluate import Verdict
 from .facts import NodeFacts, read_facts
-from .ports import check_ports
-
-LDAP_TOOLS = ("slapd", "slapcat", "slapadd", "ldapsearch", "ldapmodify")
+from .ports import check_ports, guarded
 
 
 @dataclass
@@ -49,14 +50,8 @@ class CheckReport:
 
 
 def tools_needed(inventory: Inventory) -> list[str]:
-    tools = ["sh", "tar"]
-    if inventory.ldap is not None:
-        tools += LDAP_TOOLS
-    if any(s.truststore is not None for s in inventory.certificates.sets):
-        tools.append("keytool")
-    if inventory.file_sync.groups:
-        tools += [t for t in SYNC_TOOLS if t not in tools]
-    return tools
+    """What the fact scripts and apply's steps run inside the container (the steps say)."""
+    return list(dict.fromkeys([*SCRIPT_TOOLS, *required_tools(default_steps(inventory))]))
 
 
 def cluster_ports(inventory: Inventory) -> list[int]:
@@ -81,20 +76,20 @@ async def run_check(cluster: ClusterConnection) -> CheckReport:
     async def facts_of(handle: NodeHandle) -> NodeFacts:
         return await read_facts(handle, names, tools, pre.properties_file)
 
-    gathered = await asyncio.gather(*(facts_of(h) for h in up), return_exceptions=True)
+    # Node facts and the port test at once: they need nothing of each other.
+    gathered, ports = await asyncio.gather(
+        asyncio.gather(*(guarded(facts_of(h)) for h in up)),
+        check_ports(up, cluster_ports(inventory), pre.port_timeout))
     facts: list[NodeFacts] = []
     for handle, got in zip(up, gathered, strict=True):
         if isinstance(got, GluuClusterError):
             verdicts.append(evaluate.verdict(handle.name, "reachable",
                                         evaluate.UNREACHABLE.at(handle.name, str(got)), ""))
-        elif isinstance(got, BaseException):
-            raise got
         else:
             facts.append(got)
-    ok_handles = [h for h in up if any(f.node == h.name for f in facts)]
-    ports = await check_ports(ok_handles, cluster_ports(inventory), pre.port_timeout,
-                              {f.node: "python3" not in f.host_missing for f in facts})
-    installable = list(SYNC_TOOLS)
+    failed = {h.name for h in up} - {f.node for f in facts}
+    ports = [p for p in ports if p.source not in failed and p.target not in failed]
+    installable = list(SYNC_TOOLS)  # what the csync2-install step installs
     for f in facts:
         verdicts += evaluate.resources(inventory, f)
         verdicts.append(evaluate.software(inventory, f, installable))

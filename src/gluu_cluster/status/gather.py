@@ -12,6 +12,7 @@ import time
 from collections.abc import Sequence
 
 from ..connection import ClusterConnection
+from ..facts.cache import FactCache
 from ..filesync import checks as sync_checks
 from ..filesync.checks import NodeSyncStatus, cluster_sync_status
 from ..ldap import checks as ldap_checks
@@ -45,7 +46,7 @@ DOWN_CODES = _AREA_UNREACHABLE | {NODE_UNREACHABLE.code}
 
 def ldap_fields(ldap: NodeLDAPStatus, peers: int, lag: float | None,
                 behind: bool) -> dict[str, object]:
-    if ldap.facts is None:
+    if ldap.replica is None:
         return {"replication": Replication.UNREACHABLE}
     consumers = len(ldap.consumers)
     role = (LDAPRole.MULTI_PROVIDER if peers and consumers >= peers
@@ -86,7 +87,7 @@ def build_status(cluster: str, nodes: Sequence[tuple[str, str]], primary: str,
     problems = [NODE_UNREACHABLE.at(name, why) for name, why in down.items()]
     if ldap is not None:
         points = {n.node: SyncPoint(n.entries or 0, n.context_csns, n.server_id)
-                  for n in ldap.nodes if n.facts is not None}
+                  for n in ldap.nodes if n.replica is not None}
         lags = lag_seconds(points, taken_at)
         behind = {p.node for p in ldap.problems if p.code == ldap_checks.NOT_IN_SYNC.code}
         for n in ldap.nodes:
@@ -118,14 +119,17 @@ def build_status(cluster: str, nodes: Sequence[tuple[str, str]], primary: str,
                          tuple(expiries), LINK_CODES, DOWN_CODES)
 
 
-async def gather_status(cluster: ClusterConnection) -> ClusterStatus:
+async def gather_status(cluster: ClusterConnection, facts: FactCache | None = None) -> ClusterStatus:
+    """Read every node (one round trip per area) and build the snapshot; ``facts``: the
+    facts a run has already read (what nothing changed since is not read again)."""
     start, taken_at = time.monotonic(), time.time()
     inventory = cluster.inventory
     down = await cluster.probe()
+    cache = facts or FactCache(cluster)
     ldap, sync, certs = await asyncio.gather(
-        cluster_status(cluster, inventory.ldap) if inventory.ldap is not None else _none(),
-        cluster_sync_status(cluster) if inventory.file_sync.groups else _none(),
-        cluster_cert_status(cluster, cluster_ca_pem(inventory)))
+        cluster_status(cluster, cache) if inventory.ldap is not None else _none(),
+        cluster_sync_status(cluster, cache) if inventory.file_sync.groups else _none(),
+        cluster_cert_status(cluster, cache, cluster_ca_pem(inventory)))
     return build_status(inventory.cluster, [(n.name, n.address) for n in inventory.nodes],
                         inventory.primary_node.name, {n: e.detail for n, e in down.items()},
                         ldap, sync, certs, taken_at, time.monotonic() - start)

@@ -1,8 +1,10 @@
 """A transport for unit tests: an in-memory file system and scripted commands.
 
 It understands the fixed read/write scripts of :mod:`.base`, so file operations in
-unit tests run through the same code as on real nodes.  Other commands are answered
-by handlers registered by argv prefix; unknown commands exit 127 like a shell would.
+unit tests run through the same code as on real nodes.  Fact scripts are answered by
+name (``facts``: recorded outputs of the real script, or a function of the arguments);
+the hosts facts are answered from the in-memory files.  Other commands are answered by
+handlers registered by argv prefix; unknown commands exit 127 like a shell would.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from ..errors import TransportError
+from ..facts.script import FACT_PREFIX, render_section
 from .base import _READ_SCRIPT, _WRITE_SCRIPT, MISSING_FILE_EXIT, CommandResult, Transport
 
 Handler = Callable[[Sequence[str], bytes | None], CommandResult]
@@ -30,6 +33,8 @@ class FakeTransport(Transport):
     handlers: dict[tuple[str, ...], Handler] = field(default_factory=dict)
     fail_with: TransportError | None = None
     calls: list[tuple[str, ...]] = field(default_factory=list)
+    # Fact script name -> its output (recorded from the real script) or a function of argv.
+    facts: dict[str, bytes | Callable[[Sequence[str]], bytes]] = field(default_factory=dict)
     stdin_seen: list[bytes] = field(default_factory=list)
 
     def on(self, prefix: Sequence[str], handler: Handler) -> None:
@@ -54,6 +59,8 @@ class FakeTransport(Transport):
             return self._read(argv, root)
         if list(argv[:2]) == ["sh", "-c"] and argv[2] == _WRITE_SCRIPT:
             return self._write(argv, stdin or b"", root)
+        if list(argv[:2]) == ["sh", "-c"] and len(argv) > 3 and argv[3].startswith(FACT_PREFIX):
+            return self._fact(argv[3][len(FACT_PREFIX):], argv, root)
         for length in range(len(argv), 0, -1):
             handler = self.handlers.get(tuple(argv[:length]))
             if handler is not None:
@@ -70,3 +77,21 @@ class FakeTransport(Transport):
         path, mode, owner = root + argv[4], int(argv[5], 8), argv[6]
         self.files[path] = FakeFile(data, mode, owner)
         return CommandResult(tuple(argv), 0, b"", b"")
+
+    def _fact(self, name: str, argv: Sequence[str], root: str) -> CommandResult:
+        answer = self.facts.get(name)
+        if answer is None and name == "hosts":
+            return CommandResult(tuple(argv), 0, self._hosts_fact(argv[4], argv[5]), b"")
+        if answer is None:
+            return CommandResult(tuple(argv), 127, b"", f"no recorded {name} facts".encode())
+        out = answer(argv[4:]) if callable(answer) else answer
+        return CommandResult(tuple(argv), 0, out, b"")
+
+    def _hosts_fact(self, path: str, container_root: str) -> bytes:
+        out = b""
+        for name, prefix in (("host", ""), ("container", container_root.rstrip("/"))):
+            if name == "container" and not container_root:
+                continue
+            entry = self.files.get(prefix + path)
+            out += render_section(name, 0 if entry else 3, entry.data if entry else b"")
+        return out

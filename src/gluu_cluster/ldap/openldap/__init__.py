@@ -1,0 +1,74 @@
+"""OpenLDAP slapd (Gluu 3.x): cn=config over ldapi, syncrepl multi-provider replication.
+
+The only code that knows cn=config: its facts (facts.py), steps (schema, tls, general,
+provider, replicas) and tools (directory.py: ldapsearch/ldapmodify over ldapi).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ...inventory import Inventory, LDAPSettings
+from ...secrets import Secret
+from ..engine import BindResult, InitResult, LDAPEngine, ReplicaState
+from ..entry import Entry
+from .bind import admin_bind
+from .directory import NodeDirectory
+from .facts import OPENLDAP_FACTS, LDAPFacts
+from .ldif_ops import Modify
+
+if TYPE_CHECKING:
+    from ...connection import NodeHandle
+    from ...facts.cache import FactArea
+    from ...plan import Step
+
+
+class OpenLDAPEngine(LDAPEngine):
+    name = "openldap"
+    operational = frozenset({
+        "entrycsn", "entryuuid", "createtimestamp", "modifytimestamp", "creatorsname",
+        "modifiersname", "structuralobjectclass", "entrydn", "subschemasubentry",
+        "hassubordinates", "contextcsn",
+    })
+
+    @property
+    def facts(self) -> FactArea[Any]:
+        return OPENLDAP_FACTS
+
+    def replica(self, facts: Any) -> ReplicaState:
+        assert isinstance(facts, LDAPFacts)
+        return ReplicaState(facts.server_id, facts.entries, facts.context_csns, facts.consumers)
+
+    def steps(self, inventory: Inventory) -> tuple[list[Step], list[Step]]:
+        from .general import LDAPGeneralStep
+        from .provider import LDAPProviderStep
+        from .replicas import LDAPConsumersStep, LDAPInitStep
+        from .schema import LDAPSchemaStep
+        from .tls import LDAPTLSStep
+
+        return ([LDAPSchemaStep(), LDAPTLSStep()],
+                [LDAPGeneralStep(), LDAPProviderStep(), LDAPInitStep(), LDAPConsumersStep()])
+
+    async def bind(self, handle: NodeHandle, settings: LDAPSettings, dn: str,
+                   password: Secret) -> BindResult:
+        return await admin_bind(handle.container, settings.ldapi_socket, dn, password)
+
+    async def initialise(self, source: NodeHandle, target: NodeHandle,
+                         settings: LDAPSettings) -> InitResult:
+        from .replicas import initialise_from
+
+        return await initialise_from(source, target, settings)
+
+    async def entries(self, handle: NodeHandle, settings: LDAPSettings) -> list[Entry]:
+        directory = NodeDirectory(handle.container, settings.ldapi_socket)
+        return await directory.search(settings.suffix, "sub", attrs=["*", "entryCSN"], timeout=1800)
+
+    def entry_csn(self, entry: Entry) -> str:
+        return entry.first("entryCSN")
+
+    async def rewrite(self, handle: NodeHandle, settings: LDAPSettings, entry: Entry) -> None:
+        modify = Modify(entry.dn)
+        for name, values in sorted(entry.attrs.items()):
+            if name not in self.operational:
+                modify.replace(name, *values)
+        await NodeDirectory(handle.container, settings.ldapi_socket).modify(modify.ldif())

@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ...secrets import Secret
 from ...transport import Transport
+from ..engine import BindResult
 from .directory import ldapi_url
 
 INVALID_CREDENTIALS = 49
-
-
-@dataclass(frozen=True)
-class BindResult:
-    ok: bool
-    refused: bool
-    detail: str
 
 
 async def admin_bind(

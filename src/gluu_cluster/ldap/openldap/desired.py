@@ -110,6 +110,14 @@ def replicator_acl(settings: LDAPSettings) -> str:
     return f'to * by dn.exact="{settings.replicator}" read by * break'
 
 
+_INDEX = re.compile(r"^\{-?\d+\}")
+
+
+def strip_index(value: str) -> str:
+    """cn=config ordered values carry a '{n}' prefix; compare without it."""
+    return _INDEX.sub("", value, count=1)
+
+
 def module_name(value: str) -> str:
-    value = re.sub(r"^\{-?\d+\}", "", value)
+    value = strip_index(value)
     return re.sub(r"\.(la|so)$", "", value.rsplit("/", 1)[-1])

@@ -2,47 +2,17 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
-import ldif
-
-from ...errors import NodeCheckError
+from ...errors import LDAPCommandError
 from ...transport import Transport
+from ..entry import Entry, parse_entries
 
 NO_SUCH_OBJECT = 32
 
 
 def ldapi_url(socket_path: str) -> str:
     return "ldapi://" + socket_path.replace("/", "%2F")
-
-
-@dataclass(frozen=True)
-class Entry:
-    dn: str
-    # Attribute names lower-cased; values as bytes, as LDAP has them.
-    attrs: dict[str, list[bytes]] = field(default_factory=dict)
-
-    def get(self, name: str) -> list[str]:
-        return [v.decode("utf-8", "replace") for v in self.attrs.get(name.lower(), [])]
-
-    def first(self, name: str, default: str = "") -> str:
-        values = self.get(name)
-        return values[0] if values else default
-
-
-def parse_entries(data: bytes) -> list[Entry]:
-    records = ldif.LDIFRecordList(io.BytesIO(data), process_url_schemes=[])
-    records.parse()
-    return [
-        Entry(dn, {k.lower(): v for k, v in attrs.items()})
-        for dn, attrs in records.all_records
-    ]
-
-
-class LDAPCommandError(NodeCheckError):
-    pass
 
 
 class NodeDirectory:

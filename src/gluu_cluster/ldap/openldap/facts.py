@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import re
+import hashlib
 from dataclasses import dataclass
 
+from ...connection import NodeHandle
+from ...errors import LDAPCommandError
+from ...facts.cache import FactArea
 from ...facts.script import Section, Sections, run_script
+from ...inventory import Inventory, LDAPSettings
 from ...transport import Transport
-from .directory import NO_SUCH_OBJECT, Entry, LDAPCommandError, ldapi_url, parse_entries
-
-_INDEX = re.compile(r"^\{-?\d+\}")
-
-
-def strip_index(value: str) -> str:
-    """cn=config ordered values carry a '{n}' prefix; compare without it."""
-    return _INDEX.sub("", value, count=1)
+from ..engine import Link
+from ..entry import Entry, parse_entries
+from .desired import CA_FILE, CERT_FILE, KEY_FILE, strip_index
+from .directory import NO_SUCH_OBJECT, ldapi_url
 
 
 @dataclass(frozen=True)
@@ -37,17 +37,6 @@ class Database:
 
 
 @dataclass(frozen=True)
-class Consumer:
-    """One syncrepl consumer as cn=monitor shows it."""
-
-    rid: str
-    provider: str
-    phase: str
-    connected: bool
-    last_contact: str
-
-
-@dataclass(frozen=True)
 class LDAPFacts:
     node: str
     server_ids: tuple[str, ...]
@@ -59,7 +48,11 @@ class LDAPFacts:
     context_csns: tuple[str, ...]
     replicator_exists: bool = False
     entries: int | None = None
-    consumers: tuple[Consumer, ...] = ()
+    consumers: tuple[Link, ...] = ()  # syncrepl consumers as cn=monitor shows them
+    # The TLS files slapd is to use (desired.CA_FILE ...): None where missing.
+    tls_ca: bytes | None = None
+    tls_cert: bytes | None = None
+    tls_key_mode: int | None = None
 
     def database(self, suffix: str) -> Database | None:
         for db in self.databases:
@@ -81,9 +74,10 @@ class LDAPFacts:
 
 
 # Everything status and the steps need from one slapd, in one round trip.
-# $1 ldapi URL, $2 the replicated suffix, $3 the replicator's DN.
+# $1 ldapi URL, $2 the replicated suffix, $3 the replicator's DN, $4-$6 the TLS CA,
+# certificate and key files slapd is to use.
 FACT_SCRIPT = r"""
-url=$1 suffix=$2 replicator=$3
+url=$1 suffix=$2 replicator=$3 tls_ca=$4 tls_cert=$5 tls_key=$6
 q() { ldapsearch -LLL -Q -Y EXTERNAL -H "$url" -o ldif-wrap=no "$@"; }
 count() {
   q -b "$suffix" -s sub "(objectClass=*)" 1.1 > "$_gluu_tmp/dns"; rc=$?
@@ -97,6 +91,10 @@ section suffix q -b "$suffix" -s base "(objectClass=*)" entryUUID contextCSN
 section replicator q -b "$replicator" -s base "(objectClass=*)" 1.1
 section entries count
 section consumers q -b cn=monitor -s sub "(objectClass=olmSyncReplInstance)" '*' '+'
+present() { [ -e "$1" ] || return 3; cat -- "$1"; }
+section tls-ca present "$tls_ca"
+section tls-cert present "$tls_cert"
+section tls-key-mode stat -c %a -- "$tls_key"
 """
 
 FACT_TIMEOUT = 300.0
@@ -111,9 +109,9 @@ def _entries(section: Section, what: str, node: str) -> list[Entry]:
     return parse_entries(section.stdout)
 
 
-def _consumer(entry: Entry) -> Consumer:
-    return Consumer(
-        rid=entry.first("cn").replace("Consumer ", ""),
+def _consumer(entry: Entry) -> Link:
+    return Link(
+        id=entry.first("cn").replace("Consumer ", ""),
         provider=entry.first("olmSRProviderURIList"),
         phase=entry.first("olmSRSyncPhase"),
         connected=bool(entry.first("olmSRConnection")),
@@ -157,12 +155,54 @@ def parse_facts(node: str, sections: Sections) -> LDAPFacts:
         context_csns=tuple(sorted(suffix_entry.get("contextCSN"))) if suffix_entry else (),
         replicator_exists=bool(replicator),
         entries=entries,
-        consumers=tuple(sorted((_consumer(e) for e in consumers), key=lambda c: c.rid)),
+        consumers=tuple(sorted((_consumer(e) for e in consumers), key=lambda c: c.id)),
+        tls_ca=sections["tls-ca"].stdout if sections["tls-ca"].ok else None,
+        tls_cert=sections["tls-cert"].stdout if sections["tls-cert"].ok else None,
+        tls_key_mode=int(mode, 8) if sections["tls-key-mode"].ok and (
+            mode := sections["tls-key-mode"].out.strip()).isdigit() else None,
     )
 
 
-async def read_facts(container: Transport, socket_path: str, suffix: str,
-                     replicator_dn: str) -> LDAPFacts:
-    sections = await run_script(container, "ldap", FACT_SCRIPT,
-                                [ldapi_url(socket_path), suffix, replicator_dn], FACT_TIMEOUT)
+async def read_facts(container: Transport, settings: LDAPSettings) -> LDAPFacts:
+    sections = await run_script(container, "ldap", FACT_SCRIPT, [
+        ldapi_url(settings.ldapi_socket), settings.suffix, settings.replicator,
+        CA_FILE, CERT_FILE, KEY_FILE], FACT_TIMEOUT)
     return parse_facts(container.node, sections)
+
+
+async def _read(handle: NodeHandle, inventory: Inventory) -> LDAPFacts:
+    assert inventory.ldap is not None, "LDAP facts are read only for an inventory with 'ldap'"
+    return await read_facts(handle.container, inventory.ldap)
+
+
+OPENLDAP_FACTS = FactArea("ldap", _read)
+
+# The schema slapd loaded from files, read by the schema step only (it is large).
+SCHEMA_ATTRS = ("olcAttributeTypes", "olcObjectClasses", "olcObjectIdentifier", "olcLdapSyntaxes",
+                "olcDitContentRules")
+SCHEMA_SCRIPT = r"""
+section schema ldapsearch -LLL -Q -Y EXTERNAL -H "$1" -o ldif-wrap=no -b cn=schema,cn=config \
+  -s one "(objectClass=*)" "$@"
+"""
+
+
+def schema_digest(entries: list[Entry]) -> str:
+    """A digest of the schema definitions, independent of entry names and ordering prefixes."""
+    definitions: list[str] = []
+    for entry in entries:
+        for attr in SCHEMA_ATTRS:
+            definitions += [" ".join(strip_index(v).split()) for v in entry.get(attr)]
+    return hashlib.sha256("\n".join(sorted(definitions)).encode()).hexdigest()[:16]
+
+
+async def read_schema_digest(handle: NodeHandle, inventory: Inventory) -> str:
+    settings = inventory.ldap
+    assert settings is not None
+    # The loaded schema files only: cn=schema itself also lists what slapd and its modules
+    # define in code, which differs as soon as syncprov/accesslog load.
+    sections = await run_script(handle.container, "ldap-schema", SCHEMA_SCRIPT,
+                                [ldapi_url(settings.ldapi_socket), *SCHEMA_ATTRS], FACT_TIMEOUT)
+    return schema_digest(_entries(sections["schema"], "cn=schema,cn=config", handle.name))
+
+
+SCHEMA_FACTS = FactArea("ldap-schema", read_schema_digest)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from ...connection import ClusterConnection, NodeHandle
+from dataclasses import dataclass
+
+from ...connection import NodeHandle
 from ...inventory import LDAPSettings
-from ...plan import Change, NoOp, Outcome, Step
-from .common import LDAPRun, directory_of, ldap_of, main_db_or_fail
+from ...plan import Change, NoOp, Outcome, Payload, Run, Step
+from .common import directory_of, ldap_of, main_db_or_fail
 from .desired import (
     REQUIRED_INDEXES,
     ROOT_PEER,
@@ -14,7 +16,7 @@ from .desired import (
     replicator_acl,
     replicator_limit,
 )
-from .facts import LDAPFacts
+from .facts import OPENLDAP_FACTS, LDAPFacts
 from .ldif_ops import Modify, add_entry, join
 
 
@@ -61,23 +63,26 @@ def general_changes(facts: LDAPFacts, settings: LDAPSettings) -> tuple[list[str]
     return notes, join(*records)
 
 
+@dataclass(frozen=True)
+class GeneralPayload(Payload):
+    ldif: str
+
+
 class LDAPGeneralStep(Step):
     name = "ldap-general"
     title = "LDAP general config"
+    tools = ("ldapmodify",)
+    reads = touches = (OPENLDAP_FACTS,)
 
-    def __init__(self, run: LDAPRun) -> None:
-        self.run = run
-
-    async def plan_node(self, handle: NodeHandle, cluster: ClusterConnection) -> Outcome:
-        settings = ldap_of(cluster)
-        notes, ldif_text = general_changes(await self.run.facts(handle, settings), settings)
+    async def plan_node(self, handle: NodeHandle, run: Run) -> Outcome:
+        settings = ldap_of(run.inventory)
+        notes, ldif_text = general_changes(await run.facts.of(OPENLDAP_FACTS, handle), settings)
         if not notes:
             return NoOp(handle.name, self.name,
                         "modules, indexes, limits, access and map size are ready for replication")
         return Change(handle.name, self.name, "prepare slapd for replication", tuple(notes),
-                      payload=(settings, ldif_text))
+                      payload=GeneralPayload(ldif_text))
 
-    async def apply_change(self, handle: NodeHandle, change: Change) -> None:
-        settings, ldif_text = change.payload
-        await directory_of(handle, settings).modify(ldif_text, add=True)
-        self.run.changed(handle.name)
+    async def apply_change(self, handle: NodeHandle, change: Change, run: Run) -> None:
+        assert isinstance(change.payload, GeneralPayload)
+        await directory_of(handle, ldap_of(run.inventory)).modify(change.payload.ldif, add=True)

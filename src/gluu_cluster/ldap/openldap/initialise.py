@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass
 
 from ...connection import NodeHandle
 from ...errors import NodeCheckError
 from ...inventory import LDAPSettings
+from ..agreement import by_server_id
+from ..engine import InitResult
 from .directory import NodeDirectory
 from .service import start_slapd, stop_slapd
 
@@ -29,16 +30,6 @@ for dir in "$@"; do
   if [ -n "$owner" ]; then chown "$owner" "$dir"; fi
 done
 """
-
-
-@dataclass(frozen=True)
-class InitResult:
-    source: str
-    target: str
-    entries: int
-    context_csns: tuple[str, ...]
-    seconds: float
-    backup_suffix: str
 
 
 def exported_context(export: bytes) -> tuple[int, tuple[str, ...]]:
@@ -103,5 +94,5 @@ async def initialise(
 
 def _older(got: tuple[str, ...], wanted: tuple[str, ...]) -> bool:
     """True when some server's CSN in got is older than in wanted (catch-up may add newer)."""
-    by_sid = {c.split("#")[2]: c for c in got if c.count("#") >= 3}
-    return any(by_sid.get(c.split("#")[2], "") < c for c in wanted if c.count("#") >= 3)
+    have = by_server_id(got)
+    return any(have.get(sid, "") < csn for sid, csn in by_server_id(wanted).items())

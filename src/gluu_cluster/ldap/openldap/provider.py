@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import posixpath
+from dataclasses import dataclass, field
 
-from ...connection import ClusterConnection, NodeHandle
-from ...inventory import LDAPSettings
-from ...plan import Change, NoOp, Outcome, Step
+from ...connection import NodeHandle
+from ...facts.cache import FactArea
+from ...inventory import Inventory, LDAPSettings
+from ...plan import Change, NoOp, Outcome, Payload, Run, Step
 from ...secrets import Secret
+from ..engine import BindResult
 from .bind import admin_bind
-from .common import LDAPRun, directory_of, ldap_of, main_db_or_fail
+from .common import directory_of, ldap_of, main_db_or_fail, replication_password
 from .desired import (
     ACCESSLOG_SUFFIX,
     ROOT_PEER,
     assign_server_ids,
     replicator_limit,
 )
-from .facts import LDAPFacts
+from .facts import OPENLDAP_FACTS, LDAPFacts
 from .ldif_ops import Modify, add_entry, join
 from .passwords import ssha
 
@@ -74,41 +77,54 @@ def _next_db_dn(facts: LDAPFacts) -> str:
     return f"olcDatabase={{{max(numbers) + 1}}}mdb,cn=config"
 
 
+async def _replicator_bind(handle: NodeHandle, inventory: Inventory) -> BindResult:
+    settings = ldap_of(inventory)
+    return await admin_bind(handle.container, settings.ldapi_socket, settings.replicator,
+                            Secret("replication", replication_password(inventory)))
+
+
+# Whether the replicator account's password is the inventory's (asked of the primary).
+REPLICATOR_BIND = FactArea("ldap-replicator-bind", _replicator_bind)
+
+
+@dataclass(frozen=True)
+class ProviderPayload(Payload):
+    records: tuple[str, ...]  # LDIF, in order
+    accesslog_dir: str
+    # LDIF creating or resetting the replicator account: it carries the password hash.
+    account: str | None = field(repr=False)
+
+
 class LDAPProviderStep(Step):
     name = "ldap-provider"
     title = "LDAP provider (server ID, syncprov, accesslog, replicator)"
+    tools = ("mkdir", "chmod", "chown", "ldapmodify", "ldapwhoami")
+    reads = (OPENLDAP_FACTS,)
+    touches = (OPENLDAP_FACTS, REPLICATOR_BIND)
 
-    def __init__(self, run: LDAPRun) -> None:
-        self.run = run
-        self._ids: dict[str, int] = {}
-        self._facts: dict[str, LDAPFacts] = {}
-
-    async def prepare(self, cluster: ClusterConnection) -> None:
-        settings = ldap_of(cluster)
-        self._facts = await self.run.all_facts(cluster, settings)
-        self._ids = assign_server_ids({n: f.server_id for n, f in self._facts.items()},
-                                      [n.name for n in cluster.inventory.nodes])
-
-    async def plan_node(self, handle: NodeHandle, cluster: ClusterConnection) -> Outcome:
-        inventory = cluster.inventory
-        settings = ldap_of(cluster)
-        facts = self._facts[handle.name]
-        notes, records = provider_changes(facts, settings, self._ids[handle.name])
-        password = self.run.replication_password(inventory)
+    async def plan_node(self, handle: NodeHandle, run: Run) -> Outcome:
+        inventory = run.inventory
+        settings = ldap_of(inventory)
+        every = await run.facts.every(OPENLDAP_FACTS)
+        ids = assign_server_ids({n: f.server_id for n, f in every.items()},
+                                [n.name for n in inventory.nodes])
+        facts = every[handle.name]
+        notes, records = provider_changes(facts, settings, ids[handle.name])
+        password = replication_password(inventory)
         account = None
         if handle.name == inventory.primary_node.name:
-            account = await self._account_change(handle, settings, facts, password)
+            account = await self._account_change(handle, run, settings, facts, password)
             if account:
                 notes.append(account[0])
         if not notes and not records:
-            return NoOp(handle.name, self.name, f"server ID {self._ids[handle.name]}, syncprov"
+            return NoOp(handle.name, self.name, f"server ID {ids[handle.name]}, syncprov"
                         + (", accesslog" if settings.delta_syncrepl else "") + " in place")
         db = main_db_or_fail(facts, settings.suffix)
         return Change(handle.name, self.name, "make the node a replication provider", tuple(notes),
-                      payload=(settings, records, accesslog_dir(db.directory),
-                               account[1] if account else None))
+                      payload=ProviderPayload(tuple(records), accesslog_dir(db.directory),
+                                              account[1] if account else None))
 
-    async def _account_change(self, handle: NodeHandle, settings: LDAPSettings,
+    async def _account_change(self, handle: NodeHandle, run: Run, settings: LDAPSettings,
                               facts: LDAPFacts, password: str) -> tuple[str, str] | None:
         if not facts.replicator_exists:
             return (f"create {settings.replicator}", add_entry(settings.replicator, {
@@ -116,24 +132,24 @@ class LDAPProviderStep(Step):
                 "cn": [settings.replicator.split(",")[0].split("=", 1)[1]],
                 "description": ["gluu-cluster replication account: read only"],
                 "userPassword": [ssha(password)]}))
-        bind = await admin_bind(handle.container, settings.ldapi_socket, settings.replicator,
-                                Secret("replication", password))
+        bind = await run.facts.of(REPLICATOR_BIND, handle)
         if bind.ok:
             return None
         return (f"reset the password of {settings.replicator}",
                 Modify(settings.replicator).replace("userPassword", ssha(password)).ldif())
 
-    async def apply_change(self, handle: NodeHandle, change: Change) -> None:
-        settings, records, log_dir, account = change.payload
+    async def apply_change(self, handle: NodeHandle, change: Change, run: Run) -> None:
+        planned = change.payload
+        assert isinstance(planned, ProviderPayload)
+        settings = ldap_of(run.inventory)
         container = handle.container
         if settings.delta_syncrepl:
-            await container.run(["mkdir", "-p", log_dir])
-            await container.run(["chmod", "700", log_dir])
+            await container.run(["mkdir", "-p", planned.accesslog_dir])
+            await container.run(["chmod", "700", planned.accesslog_dir])
             if settings.run_as:
-                await container.run(["chown", settings.run_as, log_dir])
+                await container.run(["chown", settings.run_as, planned.accesslog_dir])
         directory = directory_of(handle, settings)
-        if records:
-            await directory.modify(join(*records), add=True)
-        if account:
-            await directory.modify(account, add=True)
-        self.run.changed(handle.name)
+        if planned.records:
+            await directory.modify(join(*planned.records), add=True)
+        if planned.account:
+            await directory.modify(planned.account, add=True)

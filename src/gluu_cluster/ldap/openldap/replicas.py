@@ -2,62 +2,70 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
+from dataclasses import dataclass, field
 
-from ...connection import ClusterConnection, NodeHandle
+from ...connection import NodeHandle
 from ...errors import NodeCheckError
 from ...inventory import Inventory, LDAPSettings
-from ...plan import Change, NoOp, Outcome, Step
-from ..agreement import SyncPoint, behind
-from .common import LDAPRun, directory_of, ldap_of, main_db_or_fail, node_facts
+from ...plan import Change, NoOp, Outcome, Payload, Run, Step
+from ..engine import InitResult
+from .common import directory_of, ldap_of, main_db_or_fail, replication_password
 from .desired import ACCESSLOG_SUFFIX, assign_server_ids, provider_url, syncrepl_value
-from .facts import LDAPFacts
+from .facts import OPENLDAP_FACTS, LDAPFacts, read_facts
 from .initialise import initialise
 from .ldif_ops import Modify
 from .service import ensure_running
 
-SYNC_DEADLINE = 120.0
+
+def data_dirs(facts: LDAPFacts, suffix: str) -> list[str]:
+    """The database directories an initialisation replaces: the suffix's and accesslog's."""
+    dirs = [main_db_or_fail(facts, suffix).directory]
+    log = facts.database(ACCESSLOG_SUFFIX)
+    if log is not None:
+        dirs.append(log.directory)
+    return dirs
 
 
-class _ClusterFactsStep(Step):
-    """Reads every node's LDAP facts once per planning pass."""
-
-    def __init__(self, run: LDAPRun) -> None:
-        self.run = run
-        self._facts: dict[str, LDAPFacts] = {}
-
-    async def prepare(self, cluster: ClusterConnection) -> None:
-        self._facts = await self.run.all_facts(cluster, ldap_of(cluster))
-
-    def primary_uuid(self, inventory: Inventory) -> str:
-        primary = inventory.primary_node.name
-        uuid = self._facts[primary].suffix_uuid
-        if uuid is None:
-            assert inventory.ldap is not None
-            raise NodeCheckError(primary, f"the primary has no {inventory.ldap.suffix} entry: "
-                                          "nothing to replicate from")
-        return uuid
+async def initialise_from(source: NodeHandle, target: NodeHandle,
+                          settings: LDAPSettings) -> InitResult:
+    """``ldap init``: the target's facts read now, then slapcat/slapadd."""
+    facts = await read_facts(target.container, settings)
+    return await initialise(source, target, settings, data_dirs(facts, settings.suffix))
 
 
-class LDAPInitStep(_ClusterFactsStep):
+def primary_uuid(every: dict[str, LDAPFacts], inventory: Inventory) -> str:
+    primary = inventory.primary_node.name
+    uuid = every[primary].suffix_uuid
+    if uuid is None:
+        raise NodeCheckError(primary, f"the primary has no {ldap_of(inventory).suffix} entry: "
+                                      "nothing to replicate from")
+    return uuid
+
+
+@dataclass(frozen=True)
+class InitPayload(Payload):
+    source: str
+    data_dirs: tuple[str, ...]
+
+
+class LDAPInitStep(Step):
     name = "ldap-init"
     title = "initialise replicas"
+    tools = ("slapd", "slapcat", "slapadd", "mv", "mkdir", "chmod", "chown")
+    reads = touches = (OPENLDAP_FACTS,)
 
-    async def plan_node(self, handle: NodeHandle, cluster: ClusterConnection) -> Outcome:
-        inventory = cluster.inventory
-        settings = ldap_of(cluster)
+    async def plan_node(self, handle: NodeHandle, run: Run) -> Outcome:
+        inventory = run.inventory
+        settings = ldap_of(inventory)
         primary = inventory.primary_node.name
         if handle.name == primary:
             return NoOp(handle.name, self.name, "the primary is the source of the data")
-        facts = self._facts[handle.name]
-        redo = (handle.name, self.name) in cluster.interrupted
-        if facts.suffix_uuid == self.primary_uuid(inventory) and not redo:
+        every = await run.facts.every(OPENLDAP_FACTS)
+        facts = every[handle.name]
+        redo = (handle.name, self.name) in run.interrupted
+        if facts.suffix_uuid == primary_uuid(every, inventory) and not redo:
             return NoOp(handle.name, self.name, f"already a replica of {primary}'s {settings.suffix}")
-        dirs = [main_db_or_fail(facts, settings.suffix).directory]
-        log = facts.database(ACCESSLOG_SUFFIX)
-        if log is not None:
-            dirs.append(log.directory)
         return Change(
             handle.name, self.name,
             f"replace this node's {settings.suffix} with {primary}'s (slapcat/slapadd; "
@@ -66,22 +74,22 @@ class LDAPInitStep(_ClusterFactsStep):
              "may be partial" if redo else
              f"{handle.name}'s {settings.suffix} was created separately (different entryUUID)",),
             destructive=True,
-            payload=(cluster.handle(primary), settings, dirs),
+            payload=InitPayload(primary, tuple(data_dirs(facts, settings.suffix))),
         )
 
-    async def recover(self, handle: NodeHandle, cluster: ClusterConnection) -> None:
+    async def recover(self, handle: NodeHandle, run: Run) -> None:
         # Killed between slapd's stop and its start: start it, so the node can be read.
-        await ensure_running(handle, ldap_of(cluster))
+        await ensure_running(handle, ldap_of(run.inventory))
 
-    async def apply_change(self, handle: NodeHandle, change: Change) -> None:
-        source, settings, dirs = change.payload
-        await initialise(source, handle, settings, dirs)
-        self.run.changed(handle.name)
+    async def apply_change(self, handle: NodeHandle, change: Change, run: Run) -> None:
+        planned = change.payload
+        assert isinstance(planned, InitPayload)
+        await initialise(run.cluster.handle(planned.source), handle, ldap_of(run.inventory),
+                         list(planned.data_dirs))
 
 
 def desired_syncrepl(inventory: Inventory, node: str, ids: dict[str, int], password: str) -> list[str]:
-    settings = inventory.ldap
-    assert settings is not None
+    settings = ldap_of(inventory)
     return [
         syncrepl_value(ids[peer.name], provider_url(peer.address, settings.port), settings,
                        settings.suffix, password)
@@ -89,20 +97,28 @@ def desired_syncrepl(inventory: Inventory, node: str, ids: dict[str, int], passw
     ]
 
 
-class LDAPConsumersStep(_ClusterFactsStep):
+@dataclass(frozen=True)
+class ConsumersPayload(Payload):
+    database_dn: str
+    syncrepl: tuple[str, ...] = field(repr=False)  # carry the replicator's credentials
+
+
+class LDAPConsumersStep(Step):
     name = "ldap-consumers"
     title = "multi-provider replication"
+    tools = ("ldapmodify",)
+    reads = touches = (OPENLDAP_FACTS,)
 
-    async def plan_node(self, handle: NodeHandle, cluster: ClusterConnection) -> Outcome:
-        inventory = cluster.inventory
-        settings = ldap_of(cluster)
-        facts = self._facts[handle.name]
-        if facts.suffix_uuid != self.primary_uuid(inventory):
+    async def plan_node(self, handle: NodeHandle, run: Run) -> Outcome:
+        inventory = run.inventory
+        settings = ldap_of(inventory)
+        every = await run.facts.every(OPENLDAP_FACTS)
+        facts = every[handle.name]
+        if facts.suffix_uuid != primary_uuid(every, inventory):
             return NoOp(handle.name, self.name, "not initialised yet: no consumers until it is")
-        ids = assign_server_ids({n: f.server_id for n, f in self._facts.items()},
+        ids = assign_server_ids({n: f.server_id for n, f in every.items()},
                                 [n.name for n in inventory.nodes])
-        wanted = desired_syncrepl(inventory, handle.name, ids,
-                                  self.run.replication_password(inventory))
+        wanted = desired_syncrepl(inventory, handle.name, ids, replication_password(inventory))
         db = main_db_or_fail(facts, settings.suffix)
         current = db.values("olcSyncrepl")
         multi = db.attrs.first("olcMultiProvider", "FALSE").upper() == "TRUE"
@@ -116,15 +132,17 @@ class LDAPConsumersStep(_ClusterFactsStep):
             handle.name, self.name,
             f"replicate from {', '.join(peers) or 'nobody'} (multi-provider)",
             (f"{added} syncrepl consumer(s) added or changed, {dropped} removed",),
-            payload=(settings, db.dn, wanted),
+            payload=ConsumersPayload(db.dn, tuple(wanted)),
         )
 
-    async def apply_change(self, handle: NodeHandle, change: Change) -> None:
-        settings, db_dn, wanted = change.payload
-        modify = Modify(db_dn)
-        if wanted:
+    async def apply_change(self, handle: NodeHandle, change: Change, run: Run) -> None:
+        planned = change.payload
+        assert isinstance(planned, ConsumersPayload)
+        settings = ldap_of(run.inventory)
+        modify = Modify(planned.database_dn)
+        if planned.syncrepl:
             # olcMultiProvider goes in the same modify as the consumers, as slapd requires.
-            modify.replace("olcSyncrepl", *wanted).replace("olcMultiProvider", "TRUE")
+            modify.replace("olcSyncrepl", *planned.syncrepl).replace("olcMultiProvider", "TRUE")
         else:
             modify.replace("olcSyncrepl").replace("olcMultiProvider", "FALSE")
         directory = directory_of(handle, settings)
@@ -136,30 +154,3 @@ class LDAPConsumersStep(_ClusterFactsStep):
         await directory.modify(Modify(settings.replicator).replace(
             "description", f"gluu-cluster replication account (read only); {handle.name} "
             f"joined {stamp}").ldif())
-        self.run.changed(handle.name)
-
-
-SyncState = dict[str, SyncPoint]
-
-
-async def sync_state(cluster: ClusterConnection, settings: LDAPSettings) -> SyncState:
-    results = await asyncio.gather(*(node_facts(h, settings) for h in cluster.nodes))
-    return {f.node: SyncPoint(f.entries or 0, f.context_csns, f.server_id) for f in results}
-
-
-async def wait_in_sync(cluster: ClusterConnection, settings: LDAPSettings,
-                       deadline_s: float = SYNC_DEADLINE) -> SyncState:
-    deadline = time.monotonic() + deadline_s
-    while True:
-        state = await sync_state(cluster, settings)
-        lagging = behind(state)
-        if not lagging:
-            return state
-        if time.monotonic() > deadline:
-            raise NodeCheckError(
-                ", ".join(lagging),
-                f"LDAP not in sync after {deadline_s:g} s: "
-                + "; ".join(f"{n}: {why}" for n, why in lagging.items())
-                + "; check 'gluu-cluster ldap status'",
-            )
-        await asyncio.sleep(0.5)

@@ -7,46 +7,22 @@ the nodes named, since an entry valid on one node could be refused by another.
 
 from __future__ import annotations
 
-import hashlib
-
-from ...connection import ClusterConnection, NodeHandle
+from ...connection import NodeHandle
 from ...errors import NodeCheckError
-from ...plan import Change, NoOp, Outcome, Step
-from .common import directory_of, ldap_of
-from .directory import Entry
-
-SCHEMA_ATTRS = ("olcAttributeTypes", "olcObjectClasses", "olcObjectIdentifier", "olcLdapSyntaxes",
-                "olcDitContentRules")
-
-
-def schema_digest(entries: list[Entry]) -> str:
-    """A digest of the schema definitions, independent of entry names and ordering prefixes."""
-    definitions: list[str] = []
-    for entry in entries:
-        for attr in SCHEMA_ATTRS:
-            definitions += [" ".join(v.split("}", 1)[-1].split()) for v in entry.get(attr)]
-    return hashlib.sha256("\n".join(sorted(definitions)).encode()).hexdigest()[:16]
+from ...plan import Change, NoOp, Outcome, Run, Step
+from .facts import SCHEMA_FACTS
 
 
 class LDAPSchemaStep(Step):
     name = "ldap-schema"
     title = "identical LDAP schema"
+    tools = ("ldapsearch",)
+    reads = (SCHEMA_FACTS,)
 
-    def __init__(self) -> None:
-        self._digests: dict[str, str] = {}
-
-    async def prepare(self, cluster: ClusterConnection) -> None:
-        settings = ldap_of(cluster)
-        for handle in cluster.nodes:
-            # The loaded schema files only: cn=schema itself also lists what slapd and its
-            # modules define in code, which differs as soon as syncprov/accesslog load.
-            found = await directory_of(handle, settings).search(
-                "cn=schema,cn=config", "one", attrs=list(SCHEMA_ATTRS))
-            self._digests[handle.name] = schema_digest(found)
-
-    async def plan_node(self, handle: NodeHandle, cluster: ClusterConnection) -> Outcome:
-        primary = cluster.inventory.primary_node.name
-        mine, theirs = self._digests[handle.name], self._digests[primary]
+    async def plan_node(self, handle: NodeHandle, run: Run) -> Outcome:
+        primary = run.inventory.primary_node.name
+        digests = await run.facts.every(SCHEMA_FACTS)  # read once, in parallel
+        mine, theirs = digests[handle.name], digests[primary]
         if mine != theirs:
             raise NodeCheckError(
                 handle.name,
@@ -55,5 +31,5 @@ class LDAPSchemaStep(Step):
             )
         return NoOp(handle.name, self.name, f"schema identical to {primary}'s ({mine})")
 
-    async def apply_change(self, handle: NodeHandle, change: Change) -> None:
+    async def apply_change(self, handle: NodeHandle, change: Change, run: Run) -> None:
         raise AssertionError("a read-only check never plans a change")

@@ -6,9 +6,9 @@ import asyncio
 import time
 
 from ...connection import NodeHandle
-from ...errors import NodeCheckError
+from ...errors import LDAPCommandError, NodeCheckError
 from ...inventory import LDAPSettings
-from .directory import LDAPCommandError, NodeDirectory
+from .directory import NodeDirectory
 
 _STOP_BY_PID = r"""
 pidfile=$1

@@ -1,0 +1,122 @@
+"""The seam between the cluster logic and an LDAP server: what ``apply``, ``status`` and
+``ldap init/verify/repair`` need from it, and nothing more.
+
+Each engine lives in a folder of its own (``ldap/openldap/``; OpenDJ next) and is the
+only code that knows its configuration (cn=config, dsconfig ...). ``ldap.engine`` in
+the inventory chooses it. Everything outside the engine's folder works with:
+
+- its facts area (one round trip per node) and the engine-neutral :class:`ReplicaState`
+  each node's facts give: server ID, entries, the newest change known per server ID,
+  the replication links with their state;
+- its steps (general configuration, replication with the set of peers, initialising a
+  node from another, adding and removing peers), planned and applied like any step;
+- a bind check, an initialisation on demand, every entry for the deep check, and the
+  rewrite of one entry for repair.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from ..inventory import Inventory, LDAPSettings
+from ..secrets import Secret
+from .entry import Entry
+
+if TYPE_CHECKING:
+    from ..connection import NodeHandle
+    from ..facts.cache import FactArea
+    from ..plan import Step
+
+
+@dataclass(frozen=True)
+class Link:
+    """One replication link of a node: it receives changes from ``provider``."""
+
+    id: str
+    provider: str
+    phase: str
+    connected: bool
+    last_contact: str
+
+
+@dataclass(frozen=True)
+class ReplicaState:
+    """What status needs of one node's LDAP server, whatever the engine.
+
+    ``csns``: the newest change the node knows per server ID, each as a CSN in the
+    text form ``YYYYmmddHHMMSS.ffffffZ#count#sid#mod`` (an engine with another format
+    translates), compared by ``ldap/agreement.py``."""
+
+    server_id: int | None
+    entries: int | None
+    csns: tuple[str, ...]
+    links: tuple[Link, ...]
+
+
+@dataclass(frozen=True)
+class BindResult:
+    ok: bool
+    refused: bool  # the password was wrong (not: the server did not answer)
+    detail: str
+
+
+@dataclass(frozen=True)
+class InitResult:
+    source: str
+    target: str
+    entries: int
+    context_csns: tuple[str, ...]
+    seconds: float
+    backup_suffix: str
+
+
+class LDAPEngine(abc.ABC):
+    name: ClassVar[str]
+    # Attributes the server maintains itself: never compared by verify, never rewritten.
+    operational: ClassVar[frozenset[str]]
+
+    @property
+    @abc.abstractmethod
+    def facts(self) -> FactArea[Any]:
+        """The engine's facts area (its facts type is its own)."""
+
+    @abc.abstractmethod
+    def replica(self, facts: Any) -> ReplicaState:
+        """The engine-neutral view of one node's facts."""
+
+    @abc.abstractmethod
+    def steps(self, inventory: Inventory) -> tuple[list[Step], list[Step]]:
+        """(steps before the certificate sets, steps after them), in order: the first
+        make the cluster CA and TLS the sets' truststores import."""
+
+    @abc.abstractmethod
+    async def bind(self, handle: NodeHandle, settings: LDAPSettings, dn: str,
+                   password: Secret) -> BindResult:
+        """A simple bind as ``dn`` on the node's server; the password never on argv."""
+
+    @abc.abstractmethod
+    async def initialise(self, source: NodeHandle, target: NodeHandle,
+                         settings: LDAPSettings) -> InitResult:
+        """Replace target's replicated data with source's (old data kept aside)."""
+
+    @abc.abstractmethod
+    async def entries(self, handle: NodeHandle, settings: LDAPSettings) -> list[Entry]:
+        """Every entry under the suffix with its CSN attribute, for the deep check."""
+
+    @abc.abstractmethod
+    def entry_csn(self, entry: Entry) -> str:
+        """The entry's change sequence number (compares in time order)."""
+
+    @abc.abstractmethod
+    async def rewrite(self, handle: NodeHandle, settings: LDAPSettings, entry: Entry) -> None:
+        """Write the entry's user attributes again on the node (a new change, replicated)."""
+
+
+def engine_for(settings: LDAPSettings) -> LDAPEngine:
+    """The engine the inventory names (``ldap.engine``)."""
+    from .openldap import OpenLDAPEngine  # engines import this module: no import cycle
+
+    engines: dict[str, type[LDAPEngine]] = {OpenLDAPEngine.name: OpenLDAPEngine}
+    return engines[settings.engine]()
