@@ -15,8 +15,8 @@ from labtools import cli, lab
 
 from gluu_cluster.connection import ClusterConnection
 from gluu_cluster.inventory import load_inventory
+from gluu_cluster.ldap.checks import wait_in_sync
 from gluu_cluster.ldap.openldap.directory import NodeDirectory
-from gluu_cluster.ldap.openldap.replicas import wait_in_sync
 from gluu_cluster.ldap.openldap.service import start_slapd, stop_slapd
 
 WIPE = r"""
@@ -39,7 +39,7 @@ async def syncrepl_refresh(inventory_path: str) -> float:
         await stop_slapd(node2, settings)
         await node2.container.run(["sh", "-c", WIPE, "wipe", *dirs])
         await start_slapd(node2, settings)
-        await wait_in_sync(cluster, settings, 1800)
+        await wait_in_sync(cluster, deadline_s=1800)
         return time.perf_counter() - started
 
 

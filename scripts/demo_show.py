@@ -12,9 +12,10 @@ import time
 from collections.abc import Awaitable, Callable
 
 from gluu_cluster.connection import ClusterConnection, NodeHandle
+from gluu_cluster.facts.cache import FactCache
 from gluu_cluster.inventory import load_inventory
 from gluu_cluster.ldap.openldap.directory import NodeDirectory
-from gluu_cluster.pki.checks import set_status
+from gluu_cluster.pki.checks import cluster_cert_status
 from gluu_cluster.pki.steps import cluster_ca_pem
 
 DEADLINE = 60.0
@@ -62,8 +63,8 @@ async def file_edit(cluster: ClusterConnection, writer: str, reader: str) -> Non
 
 async def fingerprints(cluster: ClusterConnection) -> None:
     ca = cluster_ca_pem(cluster.inventory)
-    for cert_set in cluster.inventory.certificates.sets:
-        status = await set_status(cluster, cert_set, ca)
+    statuses = await cluster_cert_status(cluster, FactCache(cluster), ca)
+    for cert_set, status in zip(cluster.inventory.certificates.sets, statuses, strict=True):
         by_file: dict[str, dict[str, str]] = {}
         for node in status.nodes:
             for row in node.files:

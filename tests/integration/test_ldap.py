@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from gluu_cluster.connection import ClusterConnection
+from gluu_cluster.ldap.checks import wait_in_sync
 from gluu_cluster.ldap.openldap.desired import CERT_FILE, KEY_FILE
-from gluu_cluster.ldap.openldap.replicas import wait_in_sync
 from gluu_cluster.ldap.openldap.service import start_slapd, stop_slapd
 from gluu_cluster.pki.ca import ClusterCA
 from tests.helpers import run_cli
@@ -90,7 +90,7 @@ def test_sigkill_during_1000_writes_loses_nothing(lab: RunningLab) -> None:
         os.kill(_slapd_pid(lab, "node2"), signal.SIGKILL)
         await writes
         await start_slapd(cluster.handle("node2"), settings)
-        await wait_in_sync(cluster, settings, 120)
+        await wait_in_sync(cluster, deadline_s=120)
         for node in ("node1", "node2", "node3"):
             found = await directory(cluster, node).search(
                 "ou=people,o=gluu", "one", "(uid=bulk*)", ["1.1"])
@@ -123,7 +123,7 @@ def test_ten_second_partition_with_writes_on_both_sides_converges(lab: RunningLa
             assert not await has(cluster, "node1", "uid=minority19,ou=people,o=gluu")
         finally:
             _partition(node3, False)
-        await wait_in_sync(cluster, settings, 120)
+        await wait_in_sync(cluster, deadline_s=120)
         for node in ("node1", "node2", "node3"):
             found = await directory(cluster, node).search(
                 "ou=people,o=gluu", "one", "(|(uid=majority*)(uid=minority*))", ["1.1"])
@@ -174,14 +174,14 @@ def test_concurrent_same_entry_writes_verify_and_repair(lab: RunningLab) -> None
         settings = cluster.inventory.ldap
         assert settings is not None
         await directory(cluster, "node1").modify(person("contested"), add=True)
-        await wait_in_sync(cluster, settings, 60)
+        await wait_in_sync(cluster, deadline_s=60)
         for attempt in range(1, 16):
             await asyncio.gather(*(
                 directory(cluster, n).modify(
                     f"dn: {dn}\nchangetype: modify\nreplace: description\n"
                     f"description: round {attempt} from {n}\n-\nreplace: sn\nsn: {n}-{attempt}\n")
                 for n in ("node1", "node2", "node3")))
-            await wait_in_sync(cluster, settings, 60)
+            await wait_in_sync(cluster, deadline_s=60)
             verify = run_cli(["ldap", "verify", "-i", str(lab.inventory_path), "--format", "json"])
             if verify.returncode == 1:
                 return attempt
