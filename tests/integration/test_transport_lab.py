@@ -208,3 +208,26 @@ def test_local_transport_runs_on_this_machine(lab: RunningLab, tmp_path: Path) -
             return (await handle.host.run(["cat", str(tmp_path / "local.txt")])).out
 
     assert asyncio.run(go()) == "local\n"
+
+
+def test_a_timed_out_command_leaves_its_siblings_and_the_connection(lab: RunningLab,
+                                                                     tmp_path: Path) -> None:
+    flag = f"/tmp/gluu-sibling-{os.getpid()}"
+
+    async def go() -> tuple[str, str, int]:
+        async with ClusterConnection(lab.inventory) as cluster:
+            host = cluster.handle("node3").host
+            # Waits on the same connection until told to finish (after the timeout below).
+            sibling = asyncio.ensure_future(host.run(
+                ["sh", "-c", 'while [ ! -e "$1" ]; do sleep 0.05; done; rm -f "$1"; echo ok',
+                 "wait", flag], timeout=60))
+            with pytest.raises(CommandTimeoutError, match="'sleep' did not finish within 1 s"):
+                await host.run(["sleep", "300"], timeout=1)
+            await host.run(["touch", flag])
+            after = (await host.run(["echo", "still connected"])).out
+            signalled = await host.run(["sh", "-c", "kill -TERM $$"], check=False)
+            return (await sibling).out, after, signalled.exit_code
+
+    sibling, after, code = asyncio.run(go())
+    assert sibling == "ok\n" and after == "still connected\n"
+    assert code == 128 + signal.SIGTERM  # the signal that ended it, not always 9

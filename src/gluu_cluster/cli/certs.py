@@ -18,8 +18,8 @@ from ..pki.setfiles import Backup, backup, list_backups, restore
 from ..pki.steps import CertSetStep, cluster_ca_pem
 from ..plan import Change, Run
 from ..problems import has_errors
-from .common import ACCEPT_NEW_OPTION, INVENTORY_OPTION, fail_if_blocked, load, run_async
-from .output import FORMAT_OPTION, console, err_console, print_json
+from .common import ACCEPT_NEW_OPTION, INVENTORY_OPTION, fail_if_blocked, load, on_cluster
+from .output import FORMAT_OPTION, console, err_console, print_json, print_problems
 
 SET_OPTION = click.option("--set", "set_name", help="Only this certificate set (default: all).")
 
@@ -60,9 +60,7 @@ def _print_status(result: SetStatus) -> None:
             table.add_row(node.node, row.file, row.mode, row.sha256[:12], _short(row.fingerprint),
                           expires, key, yes_no[row.same_as_source], yes_no[row.in_truststore])
     console.print(table)
-    for p in result.problems:
-        colour = "red" if p.severity == "error" else "yellow"
-        console.print(f"[{colour}]{p.code}[/{colour}] {p.node}: {p.detail}. Fix: {p.fix}")
+    print_problems(result.problems)
     console.print("consistent" if result.consistent else "not consistent")
 
 
@@ -81,13 +79,12 @@ def status(inventory_path: str, set_name: str | None, accept_new_host_keys: bool
     inventory = load(inventory_path)
     chosen = _sets(inventory, set_name)
 
-    async def go() -> list[SetStatus]:
-        async with ClusterConnection(inventory, accept_new_host_keys=accept_new_host_keys) as c:
-            ca = cluster_ca_pem(inventory)
-            names = {s.name for s in chosen}
-            return [r for r in await cluster_cert_status(c, FactCache(c), ca) if r.set in names]
+    async def go(c: ClusterConnection) -> list[SetStatus]:
+        ca = cluster_ca_pem(inventory)
+        names = {s.name for s in chosen}
+        return [r for r in await cluster_cert_status(c, FactCache(c), ca) if r.set in names]
 
-    results = run_async(go())
+    results = on_cluster(inventory, accept_new_host_keys, go)
     if output_format == "json":
         print_json({"sets": [{**asdict(r), "consistent": r.consistent} for r in results]})
     else:
@@ -124,11 +121,7 @@ def sync(inventory_path: str, set_name: str | None, accept_new_host_keys: bool) 
     inventory = load(inventory_path)
     chosen = _sets(inventory, set_name)
 
-    async def go() -> ApplyResult:
-        async with ClusterConnection(inventory, accept_new_host_keys=accept_new_host_keys) as c:
-            return await _sync(c, chosen)
-
-    _finish(run_async(go()))
+    _finish(on_cluster(inventory, accept_new_host_keys, lambda c: _sync(c, chosen)))
 
 
 @certs.command()
@@ -141,12 +134,9 @@ def backups(inventory_path: str, node: str, accept_new_host_keys: bool, output_f
     inventory = load(inventory_path)
     inventory.node(node)
 
-    async def go() -> list[Backup]:
-        async with ClusterConnection(inventory, accept_new_host_keys=accept_new_host_keys) as c:
-            return await list_backups(c.handle(node).container,
-                                      inventory.certificates.backup_directory)
-
-    found = run_async(go())
+    root = inventory.certificates.backup_directory
+    found = on_cluster(inventory, accept_new_host_keys,
+                       lambda c: list_backups(c.handle(node).container, root))
     if output_format == "json":
         print_json({"node": node, "backups": [asdict(b) for b in found]})
         return
@@ -170,20 +160,19 @@ def restore_cmd(inventory_path: str, node: str, backup_id: str, accept_new_host_
     inventory.node(node)
     root = inventory.certificates.backup_directory
 
-    async def go() -> Backup:
-        async with ClusterConnection(inventory, accept_new_host_keys=accept_new_host_keys) as c:
-            container = c.handle(node).container
-            chosen = next((b for b in await list_backups(container, root) if b.id == backup_id),
-                          None)
-            if chosen is None:
-                raise UsageError(f"{node}: no backup '{backup_id}'; list them with "
-                                 f"'gluu-cluster certs backups -i {inventory_path} {node}'")
-            await backup(container, root, chosen.set, f"before restore of {chosen.id}",
-                         list(chosen.paths))
-            await restore(container, root, chosen)
-            return chosen
+    async def go(c: ClusterConnection) -> Backup:
+        container = c.handle(node).container
+        chosen = next((b for b in await list_backups(container, root) if b.id == backup_id),
+                      None)
+        if chosen is None:
+            raise UsageError(f"{node}: no backup '{backup_id}'; list them with "
+                             f"'gluu-cluster certs backups -i {inventory_path} {node}'")
+        await backup(container, root, chosen.set, f"before restore of {chosen.id}",
+                     list(chosen.paths))
+        await restore(container, root, chosen)
+        return chosen
 
-    chosen = run_async(go())
+    chosen = on_cluster(inventory, accept_new_host_keys, go)
     console.print(f"{node}: restored {len(chosen.paths)} path(s) from backup {chosen.id}")
 
 
@@ -203,14 +192,13 @@ def rotate(inventory_path: str, set_name: str, key_type: str, days: int,
     cert_set = _sets(inventory, set_name)[0]
     wanted = parse_key_type(key_type)
 
-    async def go() -> tuple[list[Rotated], ApplyResult]:
-        async with ClusterConnection(inventory, accept_new_host_keys=accept_new_host_keys) as c:
-            source = c.handle(inventory.source_of(cert_set).name)
-            rotated = await rotate_on_source(source, cert_set, wanted, days,
-                                             inventory.certificates.backup_directory)
-            return rotated, await _sync(c, [cert_set])
+    async def go(c: ClusterConnection) -> tuple[list[Rotated], ApplyResult]:
+        source = c.handle(inventory.source_of(cert_set).name)
+        rotated = await rotate_on_source(source, cert_set, wanted, days,
+                                         inventory.certificates.backup_directory)
+        return rotated, await _sync(c, [cert_set])
 
-    rotated, result = run_async(go())
+    rotated, result = on_cluster(inventory, accept_new_host_keys, go)
     for r in rotated:
         console.print(f"rotated {r.stem} ({r.key_type}): " + ", ".join(f.name for f in r.files))
     _finish(result)

@@ -5,10 +5,8 @@ from __future__ import annotations
 import click
 from rich.table import Table
 
-from ..connection import ClusterConnection
-from ..inventory import Inventory
 from ..preflight.run import CheckReport, run_check
-from .common import ACCEPT_NEW_OPTION, INVENTORY_OPTION, load, run_async
+from .common import ACCEPT_NEW_OPTION, INVENTORY_OPTION, load, on_cluster
 from .output import FORMAT_OPTION, console, print_error, print_json
 
 IGNORE_OPTION = click.option(
@@ -28,11 +26,6 @@ def render_check(report: CheckReport) -> Table:
             detail += f"\n[dim]{v.problem.code}: {v.problem.fix}[/dim]"
         table.add_row(v.node, v.requirement, _MARK[v.state], detail)
     return table
-
-
-async def preflight(inventory: Inventory, accept_new: bool, ignored: tuple[str, ...]) -> CheckReport:
-    async with ClusterConnection(inventory, accept_new_host_keys=accept_new) as cluster:
-        return (await run_check(cluster)).without(set(ignored))
 
 
 def fail_on(report: CheckReport) -> None:
@@ -55,7 +48,7 @@ def check(inventory_path: str, accept_new_host_keys: bool, output_format: str,
     """Preflight: CPUs, RAM, root partition, ports between nodes, name resolution, clocks,
     Gluu version, container root, setup.properties.last, software. Exit 1 on a failure.
     Thresholds: the inventory's 'preflight' section (defaults: the seed's)."""
-    report = run_async(preflight(load(inventory_path), accept_new_host_keys, ignored))
+    report = on_cluster(load(inventory_path), accept_new_host_keys, run_check).without(set(ignored))
     if output_format == "json":
         print_json(report.to_dict())
     else:

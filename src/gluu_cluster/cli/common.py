@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
 import click
 
+from ..connection import ClusterConnection
 from ..inventory import Inventory, load_inventory
 from ..plan import Blocked
 from ..secrets import RedactingFilter
@@ -38,6 +39,18 @@ def load(path: str) -> Inventory:
 
 def run_async(coro: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coro)
+
+
+def on_cluster(inventory: Inventory, accept_new_host_keys: bool,
+               work: Callable[[ClusterConnection], Awaitable[T]]) -> T:
+    """Open every node's connection, run ``work`` with them, close them: the opening of
+    every command that reads or changes the nodes."""
+
+    async def go() -> T:
+        async with ClusterConnection(inventory, accept_new_host_keys=accept_new_host_keys) as c:
+            return await work(c)
+
+    return asyncio.run(go())
 
 
 def setup_logging(verbose: int) -> None:

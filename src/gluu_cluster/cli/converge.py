@@ -22,9 +22,9 @@ from ..status import ClusterStatus, gather_status
 from ..status.columns import status_dict
 from ..steps import default_steps
 from .check import IGNORE_OPTION, fail_on
-from .common import ACCEPT_NEW_OPTION, INVENTORY_OPTION, fail_if_blocked, load, run_async
+from .common import ACCEPT_NEW_OPTION, INVENTORY_OPTION, fail_if_blocked, load, on_cluster, run_async
 from .output import FORMAT_OPTION, console, err_console, is_tty, print_json
-from .status import render_status
+from .status import show_status
 
 
 @contextlib.contextmanager
@@ -59,16 +59,15 @@ def plan(inventory_path: str, accept_new_host_keys: bool, output_format: str) ->
     """Read every node and print what apply would change, per node. Changes nothing."""
     inventory = load(inventory_path)
 
-    async def go() -> Plan:
-        async with ClusterConnection(inventory, accept_new_host_keys=accept_new_host_keys) as c:
-            run = Run.start(c, read_previous(inventory).keys)
-            return await build_plan(default_steps(inventory), run)
+    async def go(c: ClusterConnection) -> Plan:
+        run = Run.start(c, read_previous(inventory).keys)
+        return await build_plan(default_steps(inventory), run)
 
     notes = _history_notes(inventory, read_previous(inventory))
     if output_format == "pretty":  # first: they may explain why a node cannot be read
         for note in notes:
             console.print(f"[yellow]note:[/yellow] {note}")
-    result = run_async(go())
+    result = on_cluster(inventory, accept_new_host_keys, go)
     if output_format == "json":
         print_json(result.to_dict() | {"notes": notes})
     else:
@@ -171,7 +170,7 @@ def apply(inventory_path: str, accept_new_host_keys: bool, yes: bool, ignored: t
             console.print("nothing to do: the cluster already matches the inventory")
         else:
             console.print(f"applied {len(result.applied)} change(s)")
-        console.print(render_status(status))
+        show_status(status)
     fail_if_blocked(result.blocked)
     if not status.healthy:
         raise SystemExit(1)

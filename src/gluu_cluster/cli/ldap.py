@@ -10,11 +10,11 @@ from rich.table import Table
 from ..connection import ClusterConnection
 from ..errors import UsageError
 from ..inventory import Inventory, LDAPSettings
-from ..ldap.checks import LDAPStatus, cluster_status, wait_in_sync
+from ..ldap.checks import cluster_status, wait_in_sync
 from ..ldap.engine import InitResult, engine_for
-from ..ldap.verify import repair, verify
-from .common import ACCEPT_NEW_OPTION, INVENTORY_OPTION, load, run_async
-from .output import FORMAT_OPTION, console, is_tty, print_json
+from ..ldap.verify import Difference, repair, verify
+from .common import ACCEPT_NEW_OPTION, INVENTORY_OPTION, load, on_cluster
+from .output import FORMAT_OPTION, console, is_tty, print_json, print_problems
 
 
 def _settings(inventory: Inventory) -> LDAPSettings:
@@ -37,11 +37,7 @@ def status(inventory_path: str, accept_new_host_keys: bool, output_format: str) 
     inventory = load(inventory_path)
     settings = _settings(inventory)
 
-    async def go() -> LDAPStatus:
-        async with ClusterConnection(inventory, accept_new_host_keys=accept_new_host_keys) as c:
-            return await cluster_status(c)
-
-    result = run_async(go())
+    result = on_cluster(inventory, accept_new_host_keys, lambda c: cluster_status(c))
     if output_format == "json":
         print_json({"in_sync": result.in_sync, "nodes": [n.to_dict() for n in result.nodes],
                     "problems": [asdict(p) for p in result.problems]})
@@ -56,8 +52,7 @@ def status(inventory_path: str, accept_new_host_keys: bool, output_format: str) 
             table.add_row(n.node, str(n.server_id or "-"), str(n.entries if n.entries is not None else "-"),
                           "\n".join(n.context_csns), consumers or (n.error or "-"))
         console.print(table)
-        for p in result.problems:
-            console.print(f"[red]{p.code}[/red] {p.node}: {p.detail}. Fix: {p.fix}")
+        print_problems(result.problems)
         console.print("in sync" if result.in_sync else f"{len(result.problems)} problem(s)")
     if not result.in_sync:
         raise SystemExit(1)
@@ -80,15 +75,14 @@ def init(inventory_path: str, source: str, target: str, yes: bool, accept_new_ho
             f"Replace {target}'s {settings.suffix} with {source}'s?")):
         raise UsageError(f"{target}: initialising replaces its directory; run again with --yes")
 
-    async def go() -> InitResult:
-        async with ClusterConnection(inventory, accept_new_host_keys=accept_new_host_keys) as c:
-            result = await engine_for(settings).initialise(c.handle(source), c.handle(target),
-                                                            settings)
-            if len(c.nodes) > 1:
-                await wait_in_sync(c)
-            return result
+    async def go(c: ClusterConnection) -> InitResult:
+        result = await engine_for(settings).initialise(c.handle(source), c.handle(target),
+                                                        settings)
+        if len(c.nodes) > 1:
+            await wait_in_sync(c)
+        return result
 
-    result = run_async(go())
+    result = on_cluster(inventory, accept_new_host_keys, go)
     console.print(f"{result.target}: initialised from {result.source}: {result.entries} entries "
                   f"in {result.seconds:.1f} s; previous data kept with suffix {result.backup_suffix}")
 
@@ -102,12 +96,11 @@ def verify_cmd(inventory_path: str, accept_new_host_keys: bool, output_format: s
     inventory = load(inventory_path)
     settings = _settings(inventory)
 
-    async def go() -> tuple[int, list]:  # type: ignore[type-arg]
-        async with ClusterConnection(inventory, accept_new_host_keys=accept_new_host_keys) as c:
-            count, diffs, _entries = await verify(c, settings)
-            return count, diffs
+    async def go(c: ClusterConnection) -> tuple[int, list[Difference]]:
+        count, diffs, _entries = await verify(c, settings)
+        return count, diffs
 
-    count, diffs = run_async(go())
+    count, diffs = on_cluster(inventory, accept_new_host_keys, go)
     if output_format == "json":
         print_json({"entries": count, "differences": [
             {"dn": d.dn, "nodes": {n: (asdict(e) if e else None) for n, e in d.by_node.items()}}
@@ -132,15 +125,14 @@ def repair_cmd(inventory_path: str, accept_new_host_keys: bool) -> None:
     inventory = load(inventory_path)
     settings = _settings(inventory)
 
-    async def go() -> tuple[list[str], int]:
-        async with ClusterConnection(inventory, accept_new_host_keys=accept_new_host_keys) as c:
-            done = await repair(c, settings)
-            if done:
-                await wait_in_sync(c)
-            _count, left, _ = await verify(c, settings)
-            return done, len(left)
+    async def go(c: ClusterConnection) -> tuple[list[str], int]:
+        done = await repair(c, settings)
+        if done:
+            await wait_in_sync(c)
+        _count, left, _ = await verify(c, settings)
+        return done, len(left)
 
-    done, left = run_async(go())
+    done, left = on_cluster(inventory, accept_new_host_keys, go)
     for line in done:
         console.print(line)
     console.print(f"repaired {len(done)} entr{'y' if len(done) == 1 else 'ies'}; "

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterable
 from typing import Any
 
 import click
 from rich.console import Console
 
+from ..problems import Problem
 from ..secrets import redactor
 
 FORMAT_OPTION = click.option(
@@ -34,6 +36,19 @@ def print_error(message: str) -> None:
     # One line, masked: the standard for everything an operator sees go wrong.
     line = " ".join(redactor.scrub(message).split())
     click.echo(f"error: {line}", err=True)
+
+
+def escape(text: str) -> str:
+    """Masked, and safe inside rich markup (a '[' in a detail is not a style)."""
+    return redactor.scrub(text).replace("[", r"\[")
+
+
+def print_problems(problems: Iterable[Problem]) -> None:
+    """The one way every command shows problems: severity, code, node, detail, fix."""
+    for p in problems:
+        colour = "red" if p.severity == "error" else "yellow"
+        console.print(f"[{colour}]{p.severity}[/{colour}] {p.code} {p.node}: {escape(p.detail)}\n"
+                      f"    fix: {escape(p.fix)}")
 
 
 def is_tty() -> bool:

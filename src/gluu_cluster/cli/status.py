@@ -6,51 +6,39 @@ import json
 import time
 
 import click
-from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from ..connection import ClusterConnection
-from ..inventory import Inventory
 from ..secrets import redactor
 from ..status import ClusterStatus, gather_status
 from ..status.columns import COLUMNS, Cell, Tone, cells, status_dict, taken, verdict
-from .common import ACCEPT_NEW_OPTION, INVENTORY_OPTION, load, run_async
-from .output import FORMAT_OPTION, console
+from .common import ACCEPT_NEW_OPTION, INVENTORY_OPTION, load, on_cluster
+from .output import FORMAT_OPTION, console, escape, print_problems
 
 _COLOUR = {Tone.GOOD: "green", Tone.WARN: "yellow", Tone.BAD: "red"}
 
 
 def _markup(cell: Cell) -> str:
-    text = _escape(cell.text)
+    text = escape(cell.text)
     colour = _COLOUR.get(cell.tone)
     return f"[{colour}]{text}[/{colour}]" if colour else text
 
 
-def render_status(status: ClusterStatus) -> Group:
-    """The table and the problems, from the one column spec (status/columns.py)."""
+def _table(status: ClusterStatus) -> Table:
+    """The table, from the one column spec (status/columns.py)."""
     table = Table(title=f"cluster '{status.cluster}'")
     for column in COLUMNS:
         table.add_column(column.header)
     for row in status.nodes:
         table.add_row(*(_markup(c) for c in cells(row, status.taken_at)))
-    lines: list[Table | Text] = [table]
-    for p in status.problems:
-        colour = "red" if p.severity == "error" else "yellow"
-        lines.append(Text.from_markup(
-            f"[{colour}]{p.severity}[/{colour}] {p.code} {p.node}: {_escape(p.detail)}\n"
-            f"    fix: {_escape(p.fix)}"))
-    lines.append(Text.from_markup(f"{_markup(verdict(status))} ({taken(status)})"))
-    return Group(*lines)
+    return table
 
 
-def _escape(text: str) -> str:
-    return redactor.scrub(text).replace("[", r"\[")
-
-
-async def _snapshot(inventory: Inventory, accept_new: bool) -> ClusterStatus:
-    async with ClusterConnection(inventory, accept_new_host_keys=accept_new) as cluster:
-        return await gather_status(cluster)
+def show_status(status: ClusterStatus) -> None:
+    """The table, the problems (each with its fix), the verdict."""
+    console.print(_table(status))
+    print_problems(status.problems)
+    console.print(Text.from_markup(f"{_markup(verdict(status))} ({taken(status)})"))
 
 
 def _show(status: ClusterStatus, output_format: str) -> None:
@@ -58,7 +46,7 @@ def _show(status: ClusterStatus, output_format: str) -> None:
         # One document per line, so --watch output can be read line by line.
         click.echo(redactor.scrub(json.dumps(status_dict(status))))
     else:
-        console.print(render_status(status))
+        show_status(status)
 
 
 @click.command()
@@ -73,14 +61,14 @@ def status(inventory_path: str, accept_new_host_keys: bool, output_format: str,
     the problems found with their fix. Exit 0 converged, 1 problems, 2 inventory error.
     (* marks the primary.)"""
     inventory = load(inventory_path)
-    result = run_async(_snapshot(inventory, accept_new_host_keys))
+    result = on_cluster(inventory, accept_new_host_keys, gather_status)
     try:
         while watch is not None:
             if output_format == "pretty":
                 console.clear()
             _show(result, output_format)
             time.sleep(watch)
-            result = run_async(_snapshot(inventory, accept_new_host_keys))
+            result = on_cluster(inventory, accept_new_host_keys, gather_status)
     except KeyboardInterrupt:
         raise SystemExit(0 if result.healthy else 1) from None
     _show(result, output_format)

@@ -8,16 +8,15 @@ from dataclasses import asdict
 import click
 from rich.table import Table
 
-from ..connection import ClusterConnection
 from ..errors import UsageError
 from ..facts.cache import FactCache
-from ..filesync.checks import NodeSyncStatus, SyncRun, cluster_sync_status, sync_now
-from ..filesync.first_sync import FirstSyncReport, first_sync
-from ..filesync.history import Version, restore_version, versions
+from ..filesync.checks import cluster_sync_status, sync_now
+from ..filesync.first_sync import first_sync
+from ..filesync.history import restore_version, versions
 from ..inventory import Inventory
-from ..problems import Problem, has_errors
-from .common import ACCEPT_NEW_OPTION, INVENTORY_OPTION, load, run_async
-from .output import FORMAT_OPTION, console, is_tty, print_error, print_json
+from ..problems import has_errors
+from .common import ACCEPT_NEW_OPTION, INVENTORY_OPTION, load, on_cluster
+from .output import FORMAT_OPTION, console, is_tty, print_error, print_json, print_problems
 
 
 def _load(path: str) -> Inventory:
@@ -47,11 +46,8 @@ def status(inventory_path: str, accept_new_host_keys: bool, output_format: str) 
     Exit 1 on an error-severity problem."""
     inventory = _load(inventory_path)
 
-    async def go() -> tuple[list[NodeSyncStatus], list[Problem]]:
-        async with ClusterConnection(inventory, accept_new_host_keys=accept_new_host_keys) as c:
-            return await cluster_sync_status(c, FactCache(c))
-
-    nodes, problems = run_async(go())
+    nodes, problems = on_cluster(inventory, accept_new_host_keys,
+                                 lambda c: cluster_sync_status(c, FactCache(c)))
     if output_format == "json":
         print_json({"nodes": [n.to_dict() for n in nodes], "problems": [asdict(p) for p in problems]})
     else:
@@ -68,9 +64,7 @@ def status(inventory_path: str, accept_new_host_keys: bool, output_format: str) 
                           str(len(f.conflicts)), _when(f.last_ok),
                           "yes" if n.in_sync else "[red]no[/red]")
         console.print(table)
-        for p in problems:
-            colour = "red" if p.severity == "error" else "yellow"
-            console.print(f"[{colour}]{p.code}[/{colour}] {p.node}: {p.detail}. Fix: {p.fix}")
+        print_problems(problems)
         console.print("in sync" if not problems else f"{len(problems)} problem(s)")
     if has_errors(problems):
         raise SystemExit(1)
@@ -84,11 +78,7 @@ def now(inventory_path: str, accept_new_host_keys: bool, output_format: str) -> 
     """Run a sync on every node now (each peer with its own timeout); report per node."""
     inventory = _load(inventory_path)
 
-    async def go() -> list[SyncRun]:
-        async with ClusterConnection(inventory, accept_new_host_keys=accept_new_host_keys) as c:
-            return await sync_now(c)
-
-    runs = run_async(go())
+    runs = on_cluster(inventory, accept_new_host_keys, lambda c: sync_now(c))
     if output_format == "json":
         print_json({"runs": [asdict(r) for r in runs]})
     else:
@@ -116,11 +106,7 @@ def init(inventory_path: str, authority: str, yes: bool, accept_new_host_keys: b
             f"Replace differing files on every other node with {authority}'s?")):
         raise UsageError("nothing was changed; run again with --yes to allow it")
 
-    async def go() -> FirstSyncReport:
-        async with ClusterConnection(inventory, accept_new_host_keys=accept_new_host_keys) as c:
-            return await first_sync(c, authority)
-
-    report = run_async(go())
+    report = on_cluster(inventory, accept_new_host_keys, lambda c: first_sync(c, authority))
     for node, paths in sorted(report.replaced.items()):
         console.print(f"{node}: {len(paths)} file(s) replaced by {authority}'s "
                       f"(old versions in history): " + ", ".join(paths))
@@ -142,11 +128,8 @@ def history(inventory_path: str, node: str, path: str, accept_new_host_keys: boo
     inventory = _load(inventory_path)
     inventory.node(node)
 
-    async def go() -> list[Version]:
-        async with ClusterConnection(inventory, accept_new_host_keys=accept_new_host_keys) as c:
-            return await versions(c.handle(node).container, inventory.file_sync, path)
-
-    found = run_async(go())
+    found = on_cluster(inventory, accept_new_host_keys,
+                       lambda c: versions(c.handle(node).container, inventory.file_sync, path))
     if output_format == "json":
         print_json({"node": node, "path": path, "versions": [asdict(v) for v in found]})
         return
@@ -170,11 +153,7 @@ def restore_cmd(inventory_path: str, node: str, path: str, number: int,
     inventory = _load(inventory_path)
     inventory.node(node)
 
-    async def go() -> Version:
-        async with ClusterConnection(inventory, accept_new_host_keys=accept_new_host_keys) as c:
-            return await restore_version(c.handle(node).container, inventory.file_sync, path,
-                                         number)
-
-    chosen = run_async(go())
+    chosen = on_cluster(inventory, accept_new_host_keys, lambda c: restore_version(
+        c.handle(node).container, inventory.file_sync, path, number))
     console.print(f"{node}: {path} restored from version {chosen.number} "
                   f"(saved {_when(chosen.saved_at)}); the trigger sends it to every peer")

@@ -21,6 +21,11 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 KEYSTORE_SUFFIXES = (".jks", ".p12", ".pkcs12", ".pfx", ".keystore")
 
+# Two RSA thresholds, one place: status warns about a key below WEAK_RSA_BITS (NIST's
+# floor); a key rotate makes is never below NEW_RSA_BITS (the stronger bar for new keys).
+WEAK_RSA_BITS = 2048
+NEW_RSA_BITS = 3072
+
 
 @dataclass(frozen=True)
 class SetFile:

@@ -16,7 +16,7 @@ from ..inventory import CertificateSet, Inventory
 from ..problems import Problem, define
 from ..secrets import Secret
 from ..transport import Transport
-from .certset import CertInfo, SetFile, certificates
+from .certset import WEAK_RSA_BITS, CertInfo, SetFile, certificates
 from .facts import PKI_FACTS, PKIFacts
 from .keystores import check_keystore
 from .keytool import list_truststore
@@ -44,8 +44,6 @@ TRUST_UNREADABLE = define("CERT-TRUSTSTORE-UNREADABLE", "error",
 KEYSTORE_PASSWORD = define("CERT-KEYSTORE-PASSWORD", "error",
                            "make the node's configuration hold the key store's password "
                            "(or sync that configuration from the source)")
-
-MIN_RSA_BITS = 2048
 
 
 @dataclass(frozen=True)
@@ -126,7 +124,7 @@ def _certificate_problems(node: str, info: CertInfo, warn_days: int, now: dateti
                                f"({info.not_after:%Y-%m-%d})", EXPIRING.fix.replace("SET", set_name)))
     if info.key_matches is False:
         out.append(KEY_MISMATCH.at(node, f"{info.file} and its key file do not match"))
-    if info.rsa_bits is not None and info.rsa_bits < MIN_RSA_BITS:
+    if info.rsa_bits is not None and info.rsa_bits < WEAK_RSA_BITS:
         out.append(WEAK_KEY.at(node, f"{info.file} has a {info.rsa_bits}-bit RSA key",
                                WEAK_KEY.fix.replace("SET", set_name)))
     return out

@@ -19,13 +19,12 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from ..connection import NodeHandle
 from ..errors import NodeCheckError, UsageError
 from ..inventory import CertificateSet
-from .certset import SetFile, load_certificate, load_private_key
+from .certset import NEW_RSA_BITS, SetFile, load_certificate, load_private_key
 from .facts import read_facts
 from .keystores import configured_password
 from .keytool import list_truststore, pkcs12_to_jks
 from .setfiles import backup, install_file
 
-MIN_RSA_BITS = 3072
 JKS_MAGIC = b"\xfe\xed\xfe\xed"
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 
@@ -51,8 +50,8 @@ def parse_key_type(text: str) -> KeyType:
     match = re.fullmatch(r"rsa(?::(\d+))?", value)
     if match is None:
         raise UsageError(f"--key-type '{text}': use rsa:3072, rsa:4096 or ec:p256")
-    bits = int(match.group(1) or MIN_RSA_BITS)
-    if bits < MIN_RSA_BITS:
+    bits = int(match.group(1) or NEW_RSA_BITS)
+    if bits < NEW_RSA_BITS:
         raise UsageError(f"--key-type '{text}': RSA {bits} is too weak; use rsa:3072, "
                          "rsa:4096 or ec:p256")
     if bits > 8192:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shlex
+import signal
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -74,6 +76,17 @@ def _append_known_host(path: Path, host: str, port: int, key: asyncssh.SSHKey) -
     with open(path, "a", encoding="utf-8") as handle:
         handle.write(line)
     os.chmod(path, 0o644)
+
+
+def exit_code(status: int | None, exit_signal: tuple[str, bool, str, str] | None) -> int:
+    """The shell's convention: 128 + the signal's number when a signal ended the command
+    (the number of the signal SSH names, not always 9); 255 when neither is known."""
+    if exit_signal:
+        try:
+            return 128 + int(signal.Signals[f"SIG{exit_signal[0]}"])
+        except KeyError:
+            return 255
+    return status if status is not None else 255
 
 
 class SSHTransport(Transport):
@@ -151,23 +164,30 @@ class SSHTransport(Transport):
         limit = timeout or self.target.command_timeout
         command = shlex.join(argv)
         try:
-            result = await asyncio.wait_for(
-                conn.run(command, input=stdin, encoding=None, check=False), limit
-            )
-        except TimeoutError:
+            process = await conn.create_process(command, encoding=None)
+        except (asyncssh.Error, OSError) as exc:
             await self._drop()
+            raise UnreachableError(self.node, f"SSH connection lost: {exc}") from exc
+        try:
+            result = await asyncio.wait_for(process.communicate(stdin), limit)
+        except TimeoutError:
+            # Only this command goes (signalled, its channel closed): the connection and
+            # the node's other commands (a status read runs several at once) carry on.
+            with contextlib.suppress(asyncssh.Error, OSError):
+                process.send_signal("KILL")
+            process.close()
             raise CommandTimeoutError(
                 self.node, f"'{argv[0]}' did not finish within {limit:g} s"
             ) from None
         except (asyncssh.Error, OSError) as exc:
+            process.close()
             await self._drop()
             raise UnreachableError(self.node, f"SSH connection lost: {exc}") from exc
-        code = result.exit_status if result.exit_status is not None else 255
-        if result.exit_signal:
-            code = 128 + 9
-        out = result.stdout if isinstance(result.stdout, bytes) else b""
-        err = result.stderr if isinstance(result.stderr, bytes) else b""
-        return CommandResult(tuple(argv), code, out, err)
+        out, err = result
+        code = exit_code(process.exit_status, process.exit_signal)
+        return CommandResult(tuple(argv), code,
+                             out if isinstance(out, bytes) else b"",
+                             err if isinstance(err, bytes) else b"")
 
     @asynccontextmanager
     async def forward_port(
