@@ -96,4 +96,4 @@ async def recover_interrupted(steps: Sequence[Step], run: Run) -> None:
         step = by_name.get(step_name)
         if step is not None and node in {h.name for h in run.cluster.nodes}:
             await step.recover(run.cluster.handle(node), run)
-            run.facts.touched(node, step.touches)
+            run.facts.forget(node)  # what was read before the recovery no longer holds

@@ -64,6 +64,11 @@ class FactCache:
             raise FactsError(failures)
         return {h.name: r for h, r in results if not isinstance(r, GluuClusterError)}
 
+    def forget(self, node: str) -> None:
+        """Everything known of ``node`` is read again when asked (after a recovery)."""
+        for key in [k for k in self._reads if k[1] == node]:
+            del self._reads[key]
+
     def touched(self, node: str, areas: Iterable[FactArea[Any]]) -> None:
         """A change made on ``node`` in these areas: their facts are read again when asked."""
         for area in areas:
