@@ -20,7 +20,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def recorded(area: str) -> bytes:
-    return (FIXTURES / f"converged-{area}.out").read_bytes()
+    return (FIXTURES / "converged" / f"node2-{area}.out").read_bytes()
 
 
 def line(name: str, code: int, out: bytes = b"", err: bytes = b"") -> bytes:
