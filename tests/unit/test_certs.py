@@ -184,10 +184,11 @@ def test_status_finds_drift_expiry_and_missing_trust(inventory) -> None:  # type
     assert any(p.code == "CERT-EXPIRED" and p.severity == "error" for p in expired.problems)
 
 
-def test_problem_codes_are_unique() -> None:
-    assert all(code == check.code for code, check in REGISTRY.items())
+def test_a_code_defined_twice_is_refused_and_the_first_kept() -> None:
+    first = REGISTRY["CERT-EXPIRED"]
     with pytest.raises(ValueError, match="defined twice"):
-        define("CERT-EXPIRED", "error", "x")
+        define("CERT-EXPIRED", "warning", "x")
+    assert REGISTRY["CERT-EXPIRED"] is first and first.severity == "error"
 
 
 @pytest.mark.parametrize("text", ["rsa:1024", "rsa:2048", "dsa", "rsa:x"])
