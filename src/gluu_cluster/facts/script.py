@@ -16,10 +16,10 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 from ..errors import CommandFailedError
 from ..transport import Transport
+from ..transport.base import CommandResult
 
 MARK = "@@gluu-section"
 FACT_PREFIX = "gluu-facts-"  # $0 of a fact script: names it in ps and to the fake transport
@@ -42,27 +42,11 @@ section() {
 """
 
 
-@dataclass(frozen=True)
-class Section:
-    exit_code: int
-    stdout: bytes
-    stderr: bytes
-
-    @property
-    def ok(self) -> bool:
-        return self.exit_code == 0
-
-    @property
-    def out(self) -> str:
-        return self.stdout.decode("utf-8", "replace")
-
-    def first_error_line(self) -> str:
-        text = (self.stderr + b"\n" + self.stdout).decode("utf-8", "replace")
-        return next((line.strip()[:300] for line in text.splitlines() if line.strip()), "no output")
-
+# A section is read like the result of the command it ran (its argv: the section's name).
+Section = CommandResult
 
 # A section the script never reached (it died first): reads as a failed command.
-MISSING = Section(255, b"", b"the fact script ended before this section")
+MISSING = Section(("missing",), 255, b"", b"the fact script ended before this section")
 
 
 class Sections(Mapping[str, Section]):
@@ -108,7 +92,7 @@ def parse_sections(output: bytes) -> Sections:
                         base64.b64decode(parts[4], validate=True))
         except (binascii.Error, ValueError):
             continue
-        found[parts[1]] = Section(int(parts[2]), out, err)
+        found[parts[1]] = Section((parts[1],), int(parts[2]), out, err)
     return Sections(found)
 
 
