@@ -11,7 +11,8 @@ from rich.text import Text
 
 from ..secrets import redactor
 from ..status import ClusterStatus, gather_status
-from ..status.columns import COLUMNS, Cell, Tone, cells, status_dict, taken, verdict
+from ..status.cell import Cell, Tone
+from ..status.columns import COLUMNS, cells, status_dict, taken, verdict
 from .common import ACCEPT_NEW_OPTION, INVENTORY_OPTION, load, on_cluster
 from .output import FORMAT_OPTION, console, escape, print_problems
 

@@ -26,7 +26,8 @@ from ..errors import GluuClusterError, UsageError
 from ..inventory import Inventory
 from ..secrets import redactor
 from ..status import ClusterStatus, gather_status
-from ..status.columns import COLUMNS, Tone, cells, row_dict, status_dict, taken, verdict
+from ..status.cell import Tone
+from ..status.columns import COLUMNS, cells, row_dict, status_dict, taken, verdict
 from . import metrics
 
 log = logging.getLogger(__name__)

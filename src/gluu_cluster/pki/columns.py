@@ -1,0 +1,20 @@
+"""What status shows for certificates: each set, consistent or with its error count."""
+
+from __future__ import annotations
+
+from ..status.cell import Cell, Column, Tone
+from ..status.snapshot import NodeRow
+
+
+def _sets(row: NodeRow) -> str | None:
+    return None if row.certificates is None else ", ".join(str(s) for s in row.certificates)
+
+
+def _cell(row: NodeRow, _now: float) -> Cell:
+    if row.certificates is None:
+        return Cell("-")
+    good = all(s.ok for s in row.certificates)
+    return Cell(_sets(row) or "-", Tone.GOOD if good else Tone.BAD)
+
+
+COLUMNS = (Column("certificates", "certificates", _sets, _cell),)
