@@ -15,8 +15,8 @@ from gluu_cluster.connection import ClusterConnection, NodeHandle
 from gluu_cluster.facts.cache import FactCache
 from gluu_cluster.inventory import load_inventory
 from gluu_cluster.ldap.openldap.directory import NodeDirectory
+from gluu_cluster.pki.ca import cluster_ca_pem
 from gluu_cluster.pki.checks import cluster_cert_status
-from gluu_cluster.pki.steps import cluster_ca_pem
 
 DEADLINE = 60.0
 

@@ -6,7 +6,7 @@ from .filesync.steps import filesync_steps
 from .hosts.steps import HostsFileStep
 from .inventory import Inventory
 from .ldap.access import LDAPAdminAccessStep
-from .ldap.engine import engine_for
+from .ldap.engines import engine_for
 from .pki.steps import cert_steps
 from .plan import Step
 

@@ -12,10 +12,11 @@ from ..connection import ClusterConnection
 from ..errors import UsageError
 from ..facts.cache import FactCache
 from ..inventory import CertificateSet, Inventory
+from ..pki.ca import cluster_ca_pem
 from ..pki.checks import SetStatus, cluster_cert_status
 from ..pki.rotate import Rotated, parse_key_type, rotate_on_source
 from ..pki.setfiles import Backup, backup, list_backups, restore
-from ..pki.steps import CertSetStep, cluster_ca_pem
+from ..pki.steps import CertSetStep
 from ..plan import Change, Run
 from ..problems import has_errors
 from .common import ACCEPT_NEW_OPTION, INVENTORY_OPTION, fail_if_blocked, load, on_cluster

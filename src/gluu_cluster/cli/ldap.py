@@ -11,7 +11,8 @@ from ..connection import ClusterConnection
 from ..errors import UsageError
 from ..inventory import Inventory, LDAPSettings
 from ..ldap.checks import cluster_status, wait_in_sync
-from ..ldap.engine import InitResult, engine_for
+from ..ldap.engine import InitResult
+from ..ldap.engines import engine_for
 from ..ldap.verify import Difference, repair, verify
 from .common import ACCEPT_NEW_OPTION, INVENTORY_OPTION, load, on_cluster
 from .output import FORMAT_OPTION, console, is_tty, print_json, print_problems

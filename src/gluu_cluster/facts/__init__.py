@@ -1,1 +1,2 @@
-"""Facts: read-only commands on a node plus pure parsers, testable with no host."""
+"""How a node is read: one fixed script per area sent once (script.py) and a run's cache of
+what was read (cache.py); each area's own facts live in <area>/facts.py."""

@@ -1,6 +1,7 @@
-"""OpenLDAP multi-provider replication: cn=config changes, initialise, status facts.
+"""LDAP replication, whatever the server: the engine seam (engine.py, engines.py), the
+problems status reports (checks.py), the deep check and repair (verify.py), the admin
+access check (access.py) and the status columns (columns.py).
 
-Everything goes through the node's own OpenLDAP client tools inside the Gluu container,
-over ldapi with SASL EXTERNAL (root), so no LDAP password is ever needed or shown for
-configuration; LDIF is read and written with python-ldap's ldif module.
+Each engine lives in a folder of its own (openldap/) and alone knows its server's
+configuration; everything here works through the interface in engine.py.
 """

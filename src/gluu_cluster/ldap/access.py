@@ -8,7 +8,8 @@ from ..errors import NodeCheckError
 from ..facts.cache import FactArea
 from ..inventory import Inventory
 from ..plan import Change, NoOp, Outcome, Run, Step
-from .engine import BindResult, engine_for
+from .engine import BindResult
+from .engines import engine_for
 
 
 async def _admin_bind(handle: NodeHandle, inventory: Inventory) -> BindResult:

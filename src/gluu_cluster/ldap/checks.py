@@ -14,7 +14,8 @@ from ..facts.cache import FactCache
 from ..inventory import Inventory
 from ..problems import Problem, define
 from .agreement import SyncPoint, behind
-from .engine import Link, ReplicaState, engine_for
+from .engine import Link, ReplicaState
+from .engines import engine_for
 
 UNREACHABLE = define("LDAP-NODE-UNREACHABLE", "error", "check that the node and its slapd are up")
 NO_SERVER_ID = define("LDAP-NO-SERVER-ID", "error", "run 'gluu-cluster apply'")

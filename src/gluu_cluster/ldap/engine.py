@@ -3,7 +3,8 @@
 
 Each engine lives in a folder of its own (``ldap/openldap/``; OpenDJ next) and is the
 only code that knows its configuration (cn=config, dsconfig ...). ``ldap.engine`` in
-the inventory chooses it. Everything outside the engine's folder works with:
+the inventory chooses it (``ldap/engines.py``, the registry). Everything outside the
+engine's folder works with:
 
 - its facts area (one round trip per node) and the engine-neutral :class:`ReplicaState`
   each node's facts give: server ID, entries, the newest change known per server ID,
@@ -112,11 +113,3 @@ class LDAPEngine(abc.ABC):
     @abc.abstractmethod
     async def rewrite(self, handle: NodeHandle, settings: LDAPSettings, entry: Entry) -> None:
         """Write the entry's user attributes again on the node (a new change, replicated)."""
-
-
-def engine_for(settings: LDAPSettings) -> LDAPEngine:
-    """The engine the inventory names (``ldap.engine``)."""
-    from .openldap import OpenLDAPEngine  # engines import this module: no import cycle
-
-    engines: dict[str, type[LDAPEngine]] = {OpenLDAPEngine.name: OpenLDAPEngine}
-    return engines[settings.engine]()

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 from ..connection import ClusterConnection, NodeHandle
 from ..inventory import LDAPSettings
-from .engine import LDAPEngine, engine_for
+from .engine import LDAPEngine
+from .engines import engine_for
 from .entry import Entry
 
 

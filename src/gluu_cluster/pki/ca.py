@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from ..errors import SecretError
+from ..inventory import Inventory
 from ..secrets import write_secret_file
 
 CA_KEY, CA_CERT = "cluster-ca.key", "cluster-ca.crt"
@@ -167,3 +168,11 @@ def cluster_ca(directory: Path, cluster: str, create: bool) -> ClusterCA | None:
     if (directory / CA_KEY).exists():
         return ClusterCA.load(directory)
     return None
+
+
+def cluster_ca_pem(inventory: Inventory) -> bytes | None:
+    """The cluster CA certificate when LDAP TLS uses one (Java clients of slapd trust it)."""
+    if inventory.ldap is None:
+        return None
+    path = inventory.local_path(inventory.pki.directory) / CA_CERT
+    return path.read_bytes() if path.exists() else None

@@ -17,7 +17,7 @@ from ..errors import NodeCheckError
 from ..inventory import CertificateSet, Inventory
 from ..plan import Blocked, Change, NoOp, Outcome, Payload, Run, Step
 from ..secrets import Secret
-from .ca import CA_CERT
+from .ca import cluster_ca_pem
 from .certset import SetFile
 from .facts import PKI_FACTS, PKIFacts
 from .keystores import check_keystore
@@ -31,14 +31,6 @@ class CertChange(Payload):
     copies: tuple[SetFile, ...] = ()
     trust: tuple[TrustOp, ...] = field(default=(), repr=False)
     run_action: bool = False
-
-
-def cluster_ca_pem(inventory: Inventory) -> bytes | None:
-    """The cluster CA certificate when LDAP TLS uses one (Java clients of slapd trust it)."""
-    if inventory.ldap is None:
-        return None
-    path = inventory.local_path(inventory.pki.directory) / CA_CERT
-    return path.read_bytes() if path.exists() else None
 
 
 def _differs(have: SetFile | None, want: SetFile) -> str | None:

@@ -19,8 +19,8 @@ from ..ldap import checks as ldap_checks
 from ..ldap.agreement import SyncPoint, lag_seconds
 from ..ldap.checks import LDAPStatus, NodeLDAPStatus, cluster_status
 from ..pki import checks as cert_checks
+from ..pki.ca import cluster_ca_pem
 from ..pki.checks import SetStatus, cluster_cert_status
-from ..pki.steps import cluster_ca_pem
 from ..problems import Problem
 from .snapshot import (
     NODE_UNREACHABLE,

@@ -15,7 +15,12 @@ from ..entry import Entry
 from .bind import admin_bind
 from .directory import NodeDirectory
 from .facts import OPENLDAP_FACTS, LDAPFacts
+from .general import LDAPGeneralStep
 from .ldif_ops import Modify
+from .provider import LDAPProviderStep
+from .replicas import LDAPConsumersStep, LDAPInitStep, initialise_from
+from .schema import LDAPSchemaStep
+from .tls import LDAPTLSStep
 
 if TYPE_CHECKING:
     from ...connection import NodeHandle
@@ -40,12 +45,6 @@ class OpenLDAPEngine(LDAPEngine):
         return ReplicaState(facts.server_id, facts.entries, facts.context_csns, facts.consumers)
 
     def steps(self, inventory: Inventory) -> tuple[list[Step], list[Step]]:
-        from .general import LDAPGeneralStep
-        from .provider import LDAPProviderStep
-        from .replicas import LDAPConsumersStep, LDAPInitStep
-        from .schema import LDAPSchemaStep
-        from .tls import LDAPTLSStep
-
         return ([LDAPSchemaStep(), LDAPTLSStep()],
                 [LDAPGeneralStep(), LDAPProviderStep(), LDAPInitStep(), LDAPConsumersStep()])
 
@@ -55,8 +54,6 @@ class OpenLDAPEngine(LDAPEngine):
 
     async def initialise(self, source: NodeHandle, target: NodeHandle,
                          settings: LDAPSettings) -> InitResult:
-        from .replicas import initialise_from
-
         return await initialise_from(source, target, settings)
 
     async def entries(self, handle: NodeHandle, settings: LDAPSettings) -> list[Entry]:

@@ -1,0 +1,18 @@
+"""The LDAP engines there are, by the name ``ldap.engine`` gives them in the inventory.
+
+Apart from engine.py (the interface every engine implements), so an engine's folder can
+import the interface without importing the registry that imports it.
+"""
+
+from __future__ import annotations
+
+from ..inventory import LDAPSettings
+from .engine import LDAPEngine
+from .openldap import OpenLDAPEngine
+
+ENGINES: dict[str, type[LDAPEngine]] = {OpenLDAPEngine.name: OpenLDAPEngine}
+
+
+def engine_for(settings: LDAPSettings) -> LDAPEngine:
+    """The engine the inventory names (``ldap.engine``)."""
+    return ENGINES[settings.engine]()
