@@ -19,9 +19,14 @@ from ..transport import Transport
 from .csync2 import Csync2Result, interpret
 from .node import DAEMON_CHECK, database_file, managed_paths, marker, state_dir, tls_paths
 
+PACKAGE_MANAGERS = ("apt-get", "dnf", "yum")
+# Prints the first package manager the container has (one probe, used by the preflight too).
+MANAGER_PROBE = ("manager() { for m in " + " ".join(PACKAGE_MANAGERS) + "; do "
+                 'command -v "$m" > /dev/null 2>&1 && echo "$m" && return; done; }\n')
+
 # $1 state dir, $2 marker, $3 certificate, $4 database, $5 "test" or "", then csync2's
 # $6 config dir, $7 node name, $8 port, $9 time limit; the managed files' paths after.
-FACT_SCRIPT = DAEMON_CHECK + r"""
+FACT_SCRIPT = DAEMON_CHECK + MANAGER_PROBE + r"""
 state=$1 marker=$2 cert=$3 db=$4 test=$5 confdir=$6 node=$7 port=$8 limit=$9
 shift 9
 cs() {
@@ -37,7 +42,6 @@ missing() {
     command -v "$t" > /dev/null 2>&1 || echo "$t"
   done
 }
-manager() { for m in apt-get dnf yum; do command -v $m > /dev/null 2>&1 && echo $m && return; done; }
 present() { [ -e "$1" ] || return 3; cat -- "$1"; }
 pins() {
   [ -e "$db" ] || return 3
@@ -119,9 +123,6 @@ def parse_pins(text: str) -> dict[str, str]:
         if peer:
             pins[peer] = data.strip().upper()
     return pins
-
-
-PACKAGE_MANAGERS = ("apt-get", "dnf", "yum")
 
 
 def _manager(text: str) -> str | None:

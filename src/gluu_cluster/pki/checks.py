@@ -18,7 +18,7 @@ from ..secrets import Secret
 from ..transport import Transport
 from .certset import WEAK_RSA_BITS, CertInfo, SetFile, certificates
 from .facts import PKI_FACTS, PKIFacts
-from .keystores import check_keystore
+from .keystores import keystore_problems
 from .keytool import list_truststore
 from .trust import TrustEntry, desired_entries
 
@@ -102,14 +102,9 @@ async def node_set_facts(container: Transport, facts: PKIFacts, cert_set: Certif
             trust = await list_truststore(container, path, store_password, facts.files.get(path))
         except NodeCheckError as exc:  # a wrong password or a broken store: report it
             trust_error = exc.detail
-    keystore_problems = []
-    for ref in cert_set.keystores:
-        if ref.file in files:
-            verdict = await check_keystore(container, ref, files[ref.file],
-                                           facts.files.get(ref.password_from.file))
-            if verdict.problem is not None:
-                keystore_problems.append(f"{ref.file}: {verdict.problem}")
-    return _NodeFacts(files, trust, keystore_problems, trust_error)
+    refused = [f"{ref.file}: {why}" for ref, why in await keystore_problems(
+        container, cert_set.keystores, files, facts.files)]
+    return _NodeFacts(files, trust, refused, trust_error)
 
 
 def _certificate_problems(node: str, info: CertInfo, warn_days: int, now: datetime.datetime,

@@ -7,6 +7,7 @@ incoming key store uses cannot decrypt it. We ask the node's own keytool.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ..inventory import KeystoreRef
@@ -49,3 +50,18 @@ async def check_keystore(container: Transport, ref: KeystoreRef, store: SetFile,
         return KeystoreVerdict(store.name, describe(ref), None)
     return KeystoreVerdict(store.name, describe(ref),
                            f"the password in {describe(ref)} does not open it")
+
+
+async def keystore_problems(container: Transport, refs: Sequence[KeystoreRef],
+                            stores: Mapping[str, SetFile],
+                            configs: Mapping[str, bytes | None]) -> list[tuple[KeystoreRef, str]]:
+    """Each key store among ``stores`` that the node's configured password (``configs``:
+    the referenced files' bytes) would not open, with why."""
+    found = []
+    for ref in refs:
+        if ref.file in stores:
+            verdict = await check_keystore(container, ref, stores[ref.file],
+                                           configs.get(ref.password_from.file))
+            if verdict.problem is not None:
+                found.append((ref, verdict.problem))
+    return found

@@ -20,7 +20,7 @@ from ..secrets import Secret
 from .ca import cluster_ca_pem
 from .certset import SetFile
 from .facts import PKI_FACTS, PKIFacts
-from .keystores import check_keystore
+from .keystores import keystore_problems
 from .keytool import TrustOp, change_truststore, list_truststore
 from .setfiles import backup, install_file
 from .trust import desired_entries, trust_ops
@@ -103,13 +103,8 @@ class CertSetStep(Step):
     async def _keystore_refusal(self, handle: NodeHandle, facts: PKIFacts, source: str,
                                 copies: list[SetFile]) -> Blocked | None:
         incoming = {f.name: f for f in copies if f.is_keystore}
-        problems = []
-        for ref in self.set.keystores:
-            if ref.file in incoming:
-                verdict = await check_keystore(handle.container, ref, incoming[ref.file],
-                                               facts.files.get(ref.password_from.file))
-                if verdict.problem is not None:
-                    problems.append(f"{ref.file} from {source}: {verdict.problem}")
+        problems = [f"{ref.file} from {source}: {why}" for ref, why in await keystore_problems(
+            handle.container, self.set.keystores, incoming, facts.files)]
         if not problems:
             return None
         keys = ", ".join(f"{r.password_from.key}" for r in self.set.keystores

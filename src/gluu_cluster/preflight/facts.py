@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from ..connection import NodeHandle
 from ..errors import CommandFailedError
 from ..facts.script import Sections, run_script
+from ..filesync.facts import MANAGER_PROBE
 from ..pki.certset import parse_properties
 
 # Arguments: the container root, the node names to resolve. Prints key=value lines.
@@ -25,12 +26,12 @@ for n in "$@"; do echo "resolve:$n=$(getent hosts "$n" | awk '{print $1; exit}')
 """
 
 # Arguments: the tools to look for, "--", the node names to resolve.
-_CONTAINER_SCRIPT = r"""
+_CONTAINER_SCRIPT = MANAGER_PROBE + r"""
 while [ "$#" -gt 0 ] && [ "$1" != "--" ]; do
   command -v "$1" >/dev/null 2>&1 || echo "missing=$1"; shift
 done
 shift
-for m in apt-get dnf yum; do command -v $m >/dev/null 2>&1 && { echo "manager=$m"; break; }; done
+echo "manager=$(manager)"
 for n in "$@"; do echo "resolve:$n=$(getent hosts "$n" | awk '{print $1; exit}')"; done
 """
 
@@ -150,7 +151,7 @@ def parse_facts(node: str, sections: Sections) -> NodeFacts:
     if facts.container_root_exists and "container" in sections:
         values, facts.container_missing, facts.container_resolves = parse_lines(
             sections["container"].out)
-        facts.package_manager = values.get("manager")
+        facts.package_manager = values.get("manager") or None
         props = sections["properties"]
         facts.properties = parse_properties(props.out) if props.ok else None
     return facts
