@@ -116,3 +116,12 @@ def test_a_node_refused_by_a_step_leaves_the_others_planned(tmp_path: Path) -> N
     assert [(b.node, b.step) for b in refused] == [("node2", "csync2-install")]
     assert "apt-get install csync2" in refused[0].fix
     assert any(isinstance(o, Change) and o.node == "node1" for o in plan.outcomes)
+
+
+def test_an_import_a_killed_run_cut_off_is_planned_again(tmp_path: Path) -> None:
+    cluster = recorded_cluster("converged", tmp_path)
+    run = Run.start(cluster, [("node2", "ldap-init")])
+    plan = asyncio.run(build_plan(default_steps(cluster.inventory), run))
+    [redo] = plan.changes
+    assert (redo.node, redo.step, redo.destructive) == ("node2", "ldap-init", True)
+    assert "killed during this node's initialisation" in redo.details[0]
