@@ -34,6 +34,7 @@ def recorded_cluster(name: str, tmp_path: Path) -> ClusterConnection:
                         ("truststore-password", (base / "truststore-password").read_text())):
         (secrets / file).write_text(value)
         (secrets / file).chmod(0o600)
+    (base / "pki").mkdir(exist_ok=True)  # git keeps no empty folder: the fresh lab had no CA yet
     (base / "pki").chmod(0o700)
     cluster = ClusterConnection(load_inventory(base / "cluster.yaml"))
     for handle in cluster.nodes:

@@ -7,6 +7,7 @@ import contextlib
 import os
 import shlex
 import signal
+import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -163,13 +164,21 @@ class SSHTransport(Transport):
         conn = await self._connection()
         limit = timeout or self.target.command_timeout
         command = shlex.join(argv)
+        started = time.monotonic()
         try:
-            process = await conn.create_process(command, encoding=None)
+            process = await asyncio.wait_for(conn.create_process(command, encoding=None), limit)
+        except TimeoutError:
+            # Not even a channel within the limit: the connection itself is stalled.
+            await self._drop()
+            raise CommandTimeoutError(
+                self.node, f"'{argv[0]}' did not finish within {limit:g} s"
+            ) from None
         except (asyncssh.Error, OSError) as exc:
             await self._drop()
             raise UnreachableError(self.node, f"SSH connection lost: {exc}") from exc
         try:
-            result = await asyncio.wait_for(process.communicate(stdin), limit)
+            result = await asyncio.wait_for(process.communicate(stdin),
+                                            max(0.0, limit - (time.monotonic() - started)))
         except TimeoutError:
             # Only this command goes (signalled, its channel closed): the connection and
             # the node's other commands (a status read runs several at once) carry on.
