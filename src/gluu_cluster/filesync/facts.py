@@ -43,9 +43,11 @@ missing() {
   done
 }
 present() { [ -e "$1" ] || return 3; cat -- "$1"; }
+# Read without taking any lock (immutable): a status read must never make the csync2
+# daemon meet a locked database mid-update. Pins change only under our own apply.
 pins() {
   [ -e "$db" ] || return 3
-  sqlite3 -cmd ".timeout 10000" -separator " " "$db" "SELECT peername, certdata FROM x509_cert"
+  sqlite3 -separator " " "file:$db?immutable=1" "SELECT peername, certdata FROM x509_cert"
 }
 managed() { [ -e "$1" ] || return 3; stat -c %a -- "$1" && sha256sum < "$1"; }
 section daemon daemon "$state"
