@@ -36,6 +36,8 @@ def recorded_cluster(name: str, tmp_path: Path) -> ClusterConnection:
         (secrets / file).chmod(0o600)
     (base / "pki").mkdir(exist_ok=True)  # git keeps no empty folder: the fresh lab had no CA yet
     (base / "pki").chmod(0o700)
+    for key in (base / "pki").iterdir():  # a checkout gives every file 0644: keys are 0600
+        key.chmod(0o600)
     cluster = ClusterConnection(load_inventory(base / "cluster.yaml"))
     for handle in cluster.nodes:
         fake = FakeTransport(node=handle.name)
