@@ -37,13 +37,11 @@ class FactCache:
     def __init__(self, cluster: ClusterConnection) -> None:
         self.cluster = cluster
         self._reads: dict[tuple[str, str], asyncio.Task[Any]] = {}
-        self.read_count = 0  # how many node reads this run made (for tests and benchmarks)
 
     async def of(self, area: FactArea[T], handle: NodeHandle) -> T:
         key = (area.name, handle.name)
         task = self._reads.get(key)
         if task is None:
-            self.read_count += 1
             task = asyncio.ensure_future(area.read(handle, self.cluster.inventory))
             self._reads[key] = task
         # A failure is kept too: within one run, asking again would only wait again.
