@@ -92,7 +92,7 @@ class ClusterConnection:
         later command at once instead of each waiting for the connect timeout."""
 
         async def reach(handle: NodeHandle) -> None:
-            await handle.host.run(["true"], timeout=15)
+            await handle.host.connect()  # a login, no command: the first read follows
 
         down: dict[str, TransportError] = {}
         for handle, result in await self.each(reach):

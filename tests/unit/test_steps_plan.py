@@ -11,10 +11,12 @@ from pathlib import Path
 import pytest
 
 from gluu_cluster.connection import ClusterConnection
+from gluu_cluster.facts.script import FACT_PREFIX, render_section
 from gluu_cluster.plan import Blocked, Change, NoOp, Plan, Run, build_plan
 from gluu_cluster.steps import default_steps
 from gluu_cluster.transport.chroot import ChrootTransport
 from gluu_cluster.transport.fake import FakeTransport
+from tests.unit.fixtures.record import ADMIN_PASSWORD, REPLICATION_PASSWORD
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SCRIPTS = ("hosts", "ldap", "ldap-schema", "pki", "filesync")
@@ -23,7 +25,6 @@ SCRIPTS = ("hosts", "ldap", "ldap-schema", "pki", "filesync")
 def recorded_cluster(name: str, tmp_path: Path) -> ClusterConnection:
     """The recorded lab as a cluster of fake nodes answering with the recorded facts."""
     from gluu_cluster.inventory import load_inventory
-    from tests.unit.fixtures.record import ADMIN_PASSWORD, REPLICATION_PASSWORD
 
     shutil.copytree(FIXTURES / name, tmp_path / name)
     base = tmp_path / name
@@ -42,7 +43,8 @@ def recorded_cluster(name: str, tmp_path: Path) -> ClusterConnection:
     for handle in cluster.nodes:
         fake = FakeTransport(node=handle.name)
         fake.facts = {s: (base / f"{handle.name}-{s}.out").read_bytes() for s in SCRIPTS}
-        fake.answer(["ldapwhoami"], stdout="dn:cn=directory manager,o=gluu\n")
+        bound = render_section("bind", 0, b"dn:cn=directory manager,o=gluu\n")
+        fake.facts |= {"ldap-admin-bind": bound, "ldap-replicator-bind": bound}
         handle.host = fake
         handle.container = ChrootTransport(fake, handle.container_root)
     return cluster
@@ -65,11 +67,15 @@ def test_a_converged_cluster_plans_nothing_reading_each_area_once(tmp_path: Path
     assert reasons[("node2", "ldap-consumers")] == "consumes from node1, node3"
     assert reasons[("node3", "ldap-provider")].startswith("server ID 3, syncprov, accesslog")
     for fake in fakes(cluster):
-        scripts = Counter(a for c in fake.calls for a in c if a.startswith("gluu-facts-"))
-        assert scripts == Counter({f"gluu-facts-{s}": 1 for s in SCRIPTS}), fake.node
-        binds = [c for c in fake.calls if "ldapwhoami" in c]
-        # The directory manager everywhere; the replicator on the primary only.
-        assert len(binds) == (2 if fake.node == "node1" else 1)
+        # The directory manager's bind everywhere; the replicator's on the primary only.
+        binds = ["ldap-admin-bind", "ldap-replicator-bind"][:2 if fake.node == "node1" else 1]
+        assert Counter(fake.fact_reads) == Counter([*SCRIPTS, *binds]), fake.node
+        # The passwords travel on stdin only.
+        secrets = [ADMIN_PASSWORD.encode(), REPLICATION_PASSWORD.encode()]
+        assert fake.stdin_seen == secrets[:len(binds)]
+        assert all(p.decode() not in a for p in secrets for c in fake.calls for a in c)
+        # ... every area the plan reads, in one round trip (the replicator's is asked later).
+        assert len([c for c in fake.calls if any(a.startswith(FACT_PREFIX) for a in c)]) == len(binds)
 
 
 def test_a_fresh_cluster_plans_the_guides_steps_and_writes_nothing(tmp_path: Path) -> None:

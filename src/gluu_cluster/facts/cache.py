@@ -1,19 +1,22 @@
 """The facts of one plan or apply run: each node's facts per area read once, in parallel,
 and read again only on the node and in the areas a change touched.
 
-An area's facts are declared once (:class:`FactArea`: a name and how to read one node, a
-fact script plus its pure parser in ``<area>/facts.py``); steps ask the cache for them,
-never the node.
+An area's facts are declared once in ``<area>/facts.py``: mostly a :class:`ScriptArea`
+(a fixed fact script, its arguments and its pure parser), else a :class:`CommandArea`
+with a reader of its own (a bind that sends a secret on stdin). Steps ask the cache for them,
+never the node. The script areas a run needs of one node are read together, in one
+round trip (:func:`~.script.run_batch`).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ..errors import FactsError, GluuClusterError
+from .script import Script, Sections, run_batch, run_script
 
 if TYPE_CHECKING:
     from ..connection import ClusterConnection, NodeHandle
@@ -22,15 +25,56 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-@dataclass(frozen=True, eq=False)
 class FactArea(Generic[T]):
-    """What a node's facts are in one area, and how to read them (one round trip)."""
+    """What a node's facts are in one area (``name``), and how to read them."""
 
     name: str
-    read: Callable[[NodeHandle, Inventory], Awaitable[T]]
+
+    async def read(self, handle: NodeHandle, inventory: Inventory) -> T:
+        raise NotImplementedError
 
     def __repr__(self) -> str:
-        return f"FactArea({self.name})"
+        return f"{type(self).__name__}({self.name})"
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class CommandArea(FactArea[T]):
+    """An area read by a reader of its own (never batched: a bind sends a secret on
+    stdin, a batch has one stdin for all)."""
+
+    name: str
+    reader: Callable[[NodeHandle, Inventory], Awaitable[T]]
+
+    async def read(self, handle: NodeHandle, inventory: Inventory) -> T:
+        return await self.reader(handle, inventory)
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class ScriptArea(FactArea[T]):
+    """An area read by one fixed fact script: ``args`` gives its positional arguments
+    for a node, ``parse`` (pure: node name, inventory, sections) turns its sections into
+    the facts. Runs in the node's container unless ``on_host``."""
+
+    name: str
+    script: str
+    args: Callable[[NodeHandle, Inventory], Sequence[str]]
+    parse: Callable[[str, Inventory, Sections], T]
+    timeout: Callable[[Inventory], float] = lambda _inventory: 60.0
+    on_host: bool = False
+    # What the script reads on stdin (a password: ``section_in`` passes it to a command).
+    stdin: Callable[[Inventory], bytes] | None = None
+
+    def of(self, handle: NodeHandle, inventory: Inventory) -> Script:
+        root = "" if self.on_host or handle.container is handle.host else handle.container_root
+        return Script(self.name, self.script, tuple(self.args(handle, inventory)), root,
+                      self.stdin(inventory) if self.stdin is not None else b"")
+
+    async def read(self, handle: NodeHandle, inventory: Inventory) -> T:
+        transport = handle.host if self.on_host else handle.container
+        script = self.of(handle, inventory)
+        sections = await run_script(transport, self.name, script.body, script.args,
+                                    self.timeout(inventory), script.stdin or None)
+        return self.parse(handle.name, inventory, sections)
 
 
 class FactCache:
@@ -49,9 +93,39 @@ class FactCache:
         return result
 
     async def prefetch(self, areas: Iterable[FactArea[Any]]) -> None:
-        """Start reading every area on every node at once; failures wait for whoever asks."""
-        jobs = [self.of(area, handle) for area in areas for handle in self.cluster.nodes]
+        """Start reading every area on every node at once, the script areas of a node in
+        one round trip; failures wait for whoever asks."""
+        wanted = list(dict.fromkeys(areas))
+        for handle in self.cluster.nodes:
+            batch = [a for a in wanted if isinstance(a, ScriptArea)
+                     and (a.name, handle.name) not in self._reads]
+            if len(batch) > 1:
+                self._batch(handle, batch)
+        jobs = [self.of(area, handle) for area in wanted for handle in self.cluster.nodes]
         await asyncio.gather(*jobs, return_exceptions=True)
+
+    def _batch(self, handle: NodeHandle, wanted: list[ScriptArea[Any]]) -> None:
+        inventory = self.cluster.inventory
+        areas, scripts = [], []
+        for area in wanted:
+            try:
+                scripts.append(area.of(handle, inventory))
+                areas.append(area)
+            except GluuClusterError:
+                pass  # cannot even be asked (a secret missing): read alone, it says why
+        if len(areas) < 2:
+            return
+        batch = asyncio.ensure_future(run_batch(handle.host, scripts,
+                                                max(a.timeout(inventory) for a in areas)))
+
+        async def one(area: ScriptArea[Any]) -> Any:
+            found = (await asyncio.shield(batch))[area.name]
+            if isinstance(found, GluuClusterError):
+                raise found
+            return area.parse(handle.name, inventory, found)
+
+        for area in areas:
+            self._reads[(area.name, handle.name)] = asyncio.ensure_future(one(area))
 
     async def every(self, area: FactArea[T]) -> dict[str, T]:
         """Every node's facts of the area, read in parallel; any failure raises, naming

@@ -8,14 +8,12 @@ first-sync marker) and ``status`` (daemon, dirty files, last success, conflicts 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..connection import NodeHandle
-from ..facts.cache import FactArea
-from ..facts.script import Section, Sections, run_script
-from ..inventory import FileSync, Inventory
-from ..transport import Transport
+from ..facts.cache import ScriptArea
+from ..facts.script import Section, Sections
+from ..inventory import Inventory
 from .csync2 import Csync2Result, interpret
 from .node import DAEMON_CHECK, database_file, managed_paths, marker, state_dir, tls_paths
 
@@ -174,22 +172,15 @@ def _dirty(section: Section, limit: float) -> tuple[str, ...]:
     return tuple(parse_dirty(result.output)) if result.ok and not result.empty else ()
 
 
-async def read_facts(container: Transport, settings: FileSync, managed: Sequence[str],
-                     *, test: bool = False) -> FileSyncFacts:
-    """One round trip; ``test`` adds csync2 -T (status), which asks every peer."""
-    limit = settings.timeout
-    sections = await run_script(container, "filesync", FACT_SCRIPT, [
-        state_dir(settings), marker(settings), tls_paths(settings)[1],
-        database_file(settings, container.node), "test" if test else "",
-        settings.config_dir, container.node, str(settings.port), f"{limit:g}", *managed,
-    ], timeout=2 * limit + 30)
-    return parse_facts(container.node, sections, limit)
+def _args(handle: NodeHandle, inventory: Inventory) -> list[str]:
+    """csync2 -T (the status's test) is always on: it asks every peer."""
+    settings = inventory.file_sync
+    return [state_dir(settings), marker(settings), tls_paths(settings)[1],
+            database_file(settings, handle.name), "test", settings.config_dir, handle.name,
+            str(settings.port), f"{settings.timeout:g}", *managed_paths(inventory)]
 
 
-async def _read(handle: NodeHandle, inventory: Inventory) -> FileSyncFacts:
-    return await read_facts(handle.container, inventory.file_sync, managed_paths(inventory),
-                            test=True)
-
-
-# What the csync2 steps and status read.
-FILESYNC_FACTS = FactArea("filesync", _read)
+FILESYNC_FACTS = ScriptArea(
+    "filesync", FACT_SCRIPT, _args,
+    lambda node, inventory, sections: parse_facts(node, sections, inventory.file_sync.timeout),
+    timeout=lambda inventory: 2 * inventory.file_sync.timeout + 30)

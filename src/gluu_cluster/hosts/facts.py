@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..connection import NodeHandle
-from ..facts.cache import FactArea
-from ..facts.script import run_script
+from ..facts.cache import ScriptArea
+from ..facts.script import Sections
 from ..inventory import Inventory
 
 HOSTS = "/etc/hosts"
@@ -27,15 +27,17 @@ class HostsFacts:
     container: str | None  # None: the node has no container (its root is /)
 
 
-async def read_facts(handle: NodeHandle, _inventory: Inventory) -> HostsFacts:
-    inner = "" if handle.container is handle.host else handle.container_root
-    sections = await run_script(handle.host, "hosts", FACT_SCRIPT, [HOSTS, inner], timeout=60)
+def _args(handle: NodeHandle, _inventory: Inventory) -> list[str]:
+    return [HOSTS, "" if handle.container is handle.host else handle.container_root]
+
+
+def parse_facts(_node: str, _inventory: Inventory, sections: Sections) -> HostsFacts:
     return HostsFacts(sections["host"].out if sections["host"].ok else "",
                       (sections["container"].out if sections["container"].ok else "")
-                      if inner else None)
+                      if "container" in sections else None)
 
 
-HOSTS_FACTS = FactArea("hosts", read_facts)
+HOSTS_FACTS = ScriptArea("hosts", FACT_SCRIPT, _args, parse_facts, on_host=True)
 
 BEGIN = "# BEGIN gluu-cluster managed block: do not edit, 'gluu-cluster apply' rewrites it"
 END = "# END gluu-cluster managed block"

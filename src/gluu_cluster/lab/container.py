@@ -63,6 +63,7 @@ def build_root(node: LabNode) -> None:
     )
     for host_dir in PRIVATE_HOST_DIRS:
         node.private_dir(host_dir).mkdir(parents=True, exist_ok=True)
+    node.bashrc.write_text(NODE_BASHRC)
     node.run_dir.mkdir(parents=True, exist_ok=True)
 
 
@@ -74,6 +75,19 @@ def _copy_etc(source: Path, target: Path) -> None:
     else:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source, target, follow_symlinks=False)
+
+
+# Debian's bash reads ~/.bashrc even for a command run over SSH ("bash -c ..."). A lab
+# node's sshd shares this machine's /root, whose .bashrc (pyenv, cargo ...) took ~150 ms
+# per command, and again per nested bash: a node sees a fresh host's instead (Debian's
+# /etc/skel/.bashrc returns at once when not interactive).
+NODE_BASHRC = """# root's ~/.bashrc on a lab node (gluu-cluster lab): as on a fresh host
+case $- in
+  *i*) ;;
+  *) return ;;
+esac
+"""
+HOST_BASHRC = Path("/root/.bashrc")
 
 
 def host_mountpoints() -> list[Path]:
@@ -92,4 +106,6 @@ def mount_args(node: LabNode) -> list[str]:
     ]
     for host_dir in PRIVATE_HOST_DIRS:
         triples.append(("bind", str(node.private_dir(host_dir)), host_dir))
+    if HOST_BASHRC.is_file():  # nothing to hide where there is none
+        triples.append(("bind", str(node.bashrc), str(HOST_BASHRC)))
     return [value for triple in triples for value in triple]

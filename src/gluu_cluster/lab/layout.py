@@ -35,6 +35,10 @@ class LabNode:
     def hosts_file(self) -> Path:
         return self.dir / "etc-hosts"
 
+    @property
+    def bashrc(self) -> Path:
+        return self.dir / "root-bashrc"
+
     def private_dir(self, host_path: str) -> Path:
         return self.dir / host_path.strip("/").replace("/", "-")
 

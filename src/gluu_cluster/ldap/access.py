@@ -5,22 +5,29 @@ from __future__ import annotations
 
 from ..connection import NodeHandle
 from ..errors import NodeCheckError
-from ..facts.cache import FactArea
-from ..inventory import Inventory
+from ..facts.cache import ScriptArea
+from ..inventory import Inventory, LDAPSettings
 from ..plan import Change, NoOp, Outcome, Run, Step
-from .engine import BindResult
+from .engine import BIND_SCRIPT
 from .engines import engine_for
 
 
-async def _admin_bind(handle: NodeHandle, inventory: Inventory) -> BindResult:
-    ldap = inventory.ldap
-    assert ldap is not None
-    secret = ldap.admin_password.resolve(inventory.base_dir)
-    return await engine_for(ldap).bind(handle, ldap, ldap.admin_dn, secret)
+def _ldap(inventory: Inventory) -> LDAPSettings:
+    assert inventory.ldap is not None, "the admin bind is read only for an inventory with 'ldap'"
+    return inventory.ldap
+
+
+def _password(inventory: Inventory) -> bytes:
+    return _ldap(inventory).admin_password.resolve(inventory.base_dir).reveal().encode()
 
 
 # Whether the inventory's directory manager password opens the node's server (a bind).
-ADMIN_BIND = FactArea("ldap-admin-bind", _admin_bind)
+ADMIN_BIND = ScriptArea(
+    "ldap-admin-bind", BIND_SCRIPT,
+    lambda _handle, inventory: engine_for(_ldap(inventory)).bind_command(
+        _ldap(inventory), _ldap(inventory).admin_dn),
+    lambda _node, inventory, sections: engine_for(_ldap(inventory)).bind_result(sections["bind"]),
+    stdin=_password)
 
 
 class LDAPAdminAccessStep(Step):

@@ -22,12 +22,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..inventory import Inventory, LDAPSettings
-from ..secrets import Secret
 from .entry import Entry
 
 if TYPE_CHECKING:
     from ..connection import NodeHandle
     from ..facts.cache import FactArea
+    from ..facts.script import Section
     from ..plan import Step
 
 
@@ -54,6 +54,11 @@ class ReplicaState:
     entries: int | None
     csns: tuple[str, ...]
     links: tuple[Link, ...]
+
+
+# The fact script of a bind: runs the engine's bind command it is given as arguments
+# (``bind_command``), the password on its stdin; ``bind_result`` reads section "bind".
+BIND_SCRIPT = 'section_in bind "$@"\n'
 
 
 @dataclass(frozen=True)
@@ -93,9 +98,13 @@ class LDAPEngine(abc.ABC):
         make the cluster CA and TLS the sets' truststores import."""
 
     @abc.abstractmethod
-    async def bind(self, handle: NodeHandle, settings: LDAPSettings, dn: str,
-                   password: Secret) -> BindResult:
-        """A simple bind as ``dn`` on the node's server; the password never on argv."""
+    def bind_command(self, settings: LDAPSettings, dn: str) -> list[str]:
+        """argv of a simple bind as ``dn`` on the node's server (in its container) that
+        reads the password on stdin, never on argv; run as a fact script's section."""
+
+    @abc.abstractmethod
+    def bind_result(self, section: Section) -> BindResult:
+        """What the bind command's exit and output say."""
 
     @abc.abstractmethod
     async def initialise(self, source: NodeHandle, target: NodeHandle,

@@ -10,11 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..connection import NodeHandle
 from ..errors import NodeCheckError
-from ..facts.cache import FactArea
+from ..facts.cache import ScriptArea
 from ..facts.script import Sections, run_script
-from ..inventory import CertificateSet, Inventory
+from ..inventory import CertificateSet
 from ..transport import Transport
 from .certset import SetFile, parse_set_tar
 
@@ -92,8 +91,7 @@ async def read_facts(container: Transport, sets: Sequence[CertificateSet]) -> PK
     return parse_facts(container.node, sets, sections)
 
 
-async def _read(handle: NodeHandle, inventory: Inventory) -> PKIFacts:
-    return await read_facts(handle.container, inventory.certificates.sets)
-
-
-PKI_FACTS = FactArea("pki", _read)
+PKI_FACTS = ScriptArea(
+    "pki", FACT_SCRIPT, lambda _handle, inventory: fact_args(inventory.certificates.sets),
+    lambda node, inventory, sections: parse_facts(node, inventory.certificates.sets, sections),
+    timeout=lambda _inventory: TIMEOUT)

@@ -13,6 +13,7 @@ from ..errors import CommandFailedError
 from ..facts.script import Sections, run_script
 from ..filesync.facts import MANAGER_PROBE
 from ..pki.certset import parse_properties
+from .ports import PROBE, parse_probe, probe_args
 
 # Arguments: the container root, the node names to resolve. Prints key=value lines.
 _HOST_SCRIPT = r"""
@@ -37,14 +38,19 @@ for n in "$@"; do echo "resolve:$n=$(getent hosts "$n" | awk '{print $1; exit}')
 
 
 # $1 the container root ("/" for none), $2 the properties file, $3 the host script,
-# $4 the container script, then the tools, "--", the node names.
+# $4 the container script, $5 the port probe script, $6 its timeout, then the tools,
+# "--", the peers' address and port pairs to probe, "--", the node names.
 FACT_SCRIPT = r"""
 section clock date +%s.%N
-root=$1 props=$2 host=$3 inner=$4
-shift 4
-tools=""
+root=$1 props=$2 host=$3 inner=$4 probe=$5 limit=$6
+shift 6
+tools="" targets=""
 while [ "$#" -gt 0 ] && [ "$1" != "--" ]; do tools="$tools $1"; shift; done
 shift
+while [ "$#" -gt 0 ] && [ "$1" != "--" ]; do targets="$targets $1"; shift; done
+shift
+# Addresses and ports only (checked by the inventory): safe to split on spaces.
+section ports bash -c "$probe" gluu-preflight-probe "$limit" $targets
 section host sh -c "$host" gluu-preflight "$root" "$@"
 if [ -d "$root" ]; then
   section container chroot "$root" sh -c "$inner" gluu-preflight $tools -- "$@"
@@ -67,6 +73,8 @@ class NodeFacts:
     container_resolves: dict[str, str] = field(default_factory=dict)
     container_root_exists: bool = True
     properties: dict[str, str] | None = None
+    # (peer address, port) -> open | refused | timeout, probed by the fact script.
+    ports: dict[tuple[str, int], str] = field(default_factory=dict)
     clock_offset: float | None = None  # node clock minus this machine's, seconds
     clock_uncertainty: float | None = None
 
@@ -93,14 +101,11 @@ def _int(text: str | None) -> int | None:
     return int(text) if text and text.isdigit() else None
 
 
-CLOCK_GOOD_ENOUGH = 0.1  # seconds of uncertainty: a closer look needs another sample
-
-
-async def read_clock(handle: NodeHandle) -> tuple[float, float]:
+async def read_clock(handle: NodeHandle, good_enough: float) -> tuple[float, float]:
     """(offset of the node's clock from ours, half the round trip: the offset's error)."""
     best: tuple[float, float] | None = None
     for _ in range(2):  # the shortest round trip gives the tightest bound
-        if best is not None and best[1] <= CLOCK_GOOD_ENOUGH:
+        if best is not None and best[1] <= good_enough:
             break
         before = time.time()
         out = (await handle.host.run(["date", "+%s.%N"], timeout=15)).out.strip()
@@ -117,22 +122,26 @@ async def read_clock(handle: NodeHandle) -> tuple[float, float]:
 
 
 async def read_facts(handle: NodeHandle, names: list[str], tools: list[str],
-                     properties_file: str) -> NodeFacts:
+                     properties_file: str, targets: list[tuple[str, int]], port_timeout: float,
+                     max_clock_skew: float) -> NodeFacts:
     before = time.time()
+    probe = probe_args(port_timeout, targets)
     sections = await run_script(handle.host, "preflight", FACT_SCRIPT, [
         handle.container_root or "/", properties_file, _HOST_SCRIPT, _CONTAINER_SCRIPT,
-        *tools, "--", *names], timeout=60)
+        PROBE, probe[0], *tools, "--", *probe[1:], "--", *names], timeout=60 + port_timeout)
     after = time.time()
     facts = parse_facts(handle.name, sections)
     clock = sections["clock"].out.strip()
     # The clock was read first: the whole round trip bounds its error. A loaded node or
-    # link gives a loose bound: then ask again with nothing else around the date.
+    # link gives a loose bound: then ask again with nothing else around the date, when
+    # the bound is loose enough to blur a skew of the allowed size.
     try:
         sample = (float(clock) - (before + after) / 2, (after - before) / 2)
     except ValueError:
         sample = (float("nan"), float("inf"))
-    if sample[1] > CLOCK_GOOD_ENOUGH:
-        again = await read_clock(handle)
+    good_enough = max_clock_skew / 4
+    if sample[1] > good_enough:
+        again = await read_clock(handle, good_enough)
         sample = min(sample, again, key=lambda s: s[1])
     facts.clock_offset, facts.clock_uncertainty = sample
     return facts
@@ -148,6 +157,7 @@ def parse_facts(node: str, sections: Sections) -> NodeFacts:
     facts.cpus, facts.mem_kb = _int(values.get("cpus")), _int(values.get("mem_kb"))
     facts.root_kb, facts.nsswitch = _int(values.get("root_kb")), values.get("nsswitch", "")
     facts.container_root_exists = values.get("root_exists") == "1"
+    facts.ports = parse_probe(sections["ports"].out) if sections["ports"].ok else {}
     if facts.container_root_exists and "container" in sections:
         values, facts.container_missing, facts.container_resolves = parse_lines(
             sections["container"].out)

@@ -85,7 +85,8 @@ rm -f "$out"
 """
 
 # argv: timeout, then address port pairs. Prints "address port open|refused|timeout".
-_PROBE = r"""
+# Also run by the preflight fact script: where every port answers, nothing more is sent.
+PROBE = r"""
 t=$1; shift
 probe() {
   timeout "$t" bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$1" "$2" 2>/dev/null
@@ -133,15 +134,44 @@ async def _start(handle: NodeHandle, ports: list[int]) -> tuple[int | None, dict
 
 async def _probe(handle: NodeHandle, targets: list[tuple[str, int]],
                  timeout: float) -> dict[tuple[str, int], str]:
-    args = [str(timeout)] + [x for address, port in targets for x in (address, str(port))]
-    result = await handle.host.run(["bash", "-c", _PROBE, "gluu-preflight-probe", *args],
+    args = probe_args(timeout, targets)
+    result = await handle.host.run(["bash", "-c", PROBE, "gluu-preflight-probe", *args],
                                    timeout=timeout * len(targets) + 30)
+    return parse_probe(result.out)
+
+
+def probe_args(timeout: float, targets: list[tuple[str, int]]) -> list[str]:
+    return [str(timeout)] + [x for address, port in targets for x in (address, str(port))]
+
+
+def parse_probe(text: str) -> dict[tuple[str, int], str]:
+    """Pure: (address, port) -> open | refused | timeout, from PROBE's lines."""
     found = {}
-    for line in result.out.splitlines():
+    for line in text.splitlines():
         parts = line.split()
         if len(parts) == 3 and parts[1].isdigit():
             found[(parts[0], int(parts[1]))] = parts[2]
     return found
+
+
+def targets_of(handle: NodeHandle, handles: list[NodeHandle], ports: list[int]) -> list[tuple[str, int]]:
+    return [(p.node.address, port) for p in handles if p is not handle for port in ports]
+
+
+def all_open(handles: list[NodeHandle], ports: list[int],
+             found: dict[str, dict[tuple[str, int], str]]) -> list[PortResult] | None:
+    """The results when every node reached every peer on every port in its fact script
+    (something listens everywhere: no listener needs starting); else None."""
+    results = []
+    for h in handles:
+        for peer in handles:
+            if peer is h:
+                continue
+            for port in ports:
+                if found.get(h.name, {}).get((peer.node.address, port)) != "open":
+                    return None
+                results.append(PortResult(h.name, peer.name, port, "open", "a service"))
+    return results
 
 
 async def check_ports(handles: list[NodeHandle], ports: list[int],
@@ -153,8 +183,7 @@ async def check_ports(handles: list[NodeHandle], ports: list[int],
                  for h, s in zip(handles, started, strict=True)}
     try:
         async def probe(h: NodeHandle) -> dict[tuple[str, int], str]:
-            targets = [(p.node.address, port) for p in handles if p is not h for port in ports]
-            return await _probe(h, targets, timeout)
+            return await _probe(h, targets_of(h, handles, ports), timeout)
 
         answers = await asyncio.gather(*(guarded(probe(h)) for h in handles))
         probed = list(zip(handles, answers, strict=True))

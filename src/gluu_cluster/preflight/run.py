@@ -17,7 +17,7 @@ from ..steps import default_steps
 from . import evaluate
 from .evaluate import Verdict
 from .facts import NodeFacts, read_facts
-from .ports import check_ports, guarded
+from .ports import all_open, check_ports, guarded, targets_of
 
 
 @dataclass
@@ -73,13 +73,14 @@ async def run_check(cluster: ClusterConnection) -> CheckReport:
     names = [n.name for n in inventory.nodes]
     tools = tools_needed(inventory)
 
-    async def facts_of(handle: NodeHandle) -> NodeFacts:
-        return await read_facts(handle, names, tools, pre.properties_file)
+    wanted = cluster_ports(inventory)
 
-    # Node facts and the port test at once: they need nothing of each other.
-    gathered, ports = await asyncio.gather(
-        asyncio.gather(*(guarded(facts_of(h)) for h in up)),
-        check_ports(up, cluster_ports(inventory), pre.port_timeout))
+    async def facts_of(handle: NodeHandle) -> NodeFacts:
+        return await read_facts(handle, names, tools, pre.properties_file,
+                                targets_of(handle, up, wanted), pre.port_timeout,
+                                pre.max_clock_skew)
+
+    gathered = await asyncio.gather(*(guarded(facts_of(h)) for h in up))
     facts: list[NodeFacts] = []
     for handle, got in zip(up, gathered, strict=True):
         if isinstance(got, GluuClusterError):
@@ -88,6 +89,11 @@ async def run_check(cluster: ClusterConnection) -> CheckReport:
         else:
             facts.append(got)
     failed = {h.name for h in up} - {f.node for f in facts}
+    # The fact scripts probed every peer; only where one did not answer are listeners
+    # started (on a port nothing holds yet) and the probes sent again.
+    ports = all_open(up, wanted, {f.node: f.ports for f in facts})
+    if ports is None:
+        ports = await check_ports(up, wanted, pre.port_timeout)
     ports = [p for p in ports if p.source not in failed and p.target not in failed]
     installable = list(SYNC_TOOLS)  # what the csync2-install step installs
     for f in facts:

@@ -15,12 +15,15 @@ from ..connection import ClusterConnection
 from ..facts.cache import FactCache
 from ..filesync import checks as sync_checks
 from ..filesync.checks import NodeSyncStatus, cluster_sync_status
+from ..filesync.facts import FILESYNC_FACTS
 from ..ldap import checks as ldap_checks
 from ..ldap.agreement import SyncPoint, lag_seconds
 from ..ldap.checks import LDAPStatus, NodeLDAPStatus, cluster_status
+from ..ldap.engines import engine_for
 from ..pki import checks as cert_checks
 from ..pki.ca import cluster_ca_pem
 from ..pki.checks import SetStatus, cluster_cert_status
+from ..pki.facts import PKI_FACTS
 from ..problems import Problem
 from .snapshot import (
     NODE_UNREACHABLE,
@@ -126,6 +129,10 @@ async def gather_status(cluster: ClusterConnection, facts: FactCache | None = No
     inventory = cluster.inventory
     down = await cluster.probe()
     cache = facts or FactCache(cluster)
+    # Every area in one round trip per node (what the cache holds already is not read).
+    await cache.prefetch([
+        *([engine_for(inventory.ldap).facts] if inventory.ldap is not None else []),
+        *([FILESYNC_FACTS] if inventory.file_sync.groups else []), PKI_FACTS])
     ldap, sync, certs = await asyncio.gather(
         cluster_status(cluster, cache) if inventory.ldap is not None else _none(),
         cluster_sync_status(cluster, cache) if inventory.file_sync.groups else _none(),

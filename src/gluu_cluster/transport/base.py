@@ -88,6 +88,10 @@ class Transport(abc.ABC):
     ) -> CommandResult:
         """Run argv and return its result; raise a TransportError on transport failure."""
 
+    async def connect(self) -> None:  # noqa: B027 - most transports have nothing to open
+        """Open what commands will use (an SSH login), so an unreachable node is known
+        before the first command; raise a TransportError if it cannot be opened."""
+
     async def run(
         self,
         argv: Sequence[str],

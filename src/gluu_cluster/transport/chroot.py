@@ -26,6 +26,9 @@ class ChrootTransport(Transport):
         result = await self.inner._exec(["chroot", self.root, *argv], stdin, timeout)
         return CommandResult(tuple(argv), result.exit_code, result.stdout, result.stderr)
 
+    async def connect(self) -> None:
+        await self.inner.connect()
+
     @asynccontextmanager
     async def forward_port(
         self, remote_host: str, remote_port: int

@@ -14,6 +14,9 @@ class DownTransport(Transport):
         self.node = node
         self.error = error
 
+    async def connect(self) -> None:
+        raise self.error
+
     async def _exec(
         self, argv: Sequence[str], stdin: bytes | None, timeout: float | None
     ) -> CommandResult:

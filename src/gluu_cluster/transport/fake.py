@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from ..errors import TransportError
-from ..facts.script import FACT_PREFIX, render_section
+from ..facts.script import AREA_MARK, ERROR_MARK, FACT_PREFIX, render_section
 from .base import _READ_SCRIPT, _WRITE_SCRIPT, MISSING_FILE_EXIT, CommandResult, Transport
 
 Handler = Callable[[Sequence[str], bytes | None], CommandResult]
@@ -36,6 +36,7 @@ class FakeTransport(Transport):
     # Fact script name -> its output (recorded from the real script) or a function of argv.
     facts: dict[str, bytes | Callable[[Sequence[str]], bytes]] = field(default_factory=dict)
     stdin_seen: list[bytes] = field(default_factory=list)
+    fact_reads: list[str] = field(default_factory=list)  # fact scripts answered, batched or not
 
     def on(self, prefix: Sequence[str], handler: Handler) -> None:
         self.handlers[tuple(prefix)] = handler
@@ -43,12 +44,18 @@ class FakeTransport(Transport):
     def answer(self, prefix: Sequence[str], stdout: str = "", exit_code: int = 0) -> None:
         self.on(prefix, lambda argv, _in: CommandResult(tuple(argv), exit_code, stdout.encode(), b""))
 
+    async def connect(self) -> None:
+        if self.fail_with is not None:
+            raise self.fail_with
+
     async def _exec(
         self, argv: Sequence[str], stdin: bytes | None, timeout: float | None
     ) -> CommandResult:
         if self.fail_with is not None:
             raise self.fail_with
         self.calls.append(tuple(argv))
+        if list(argv[:2]) == ["bash", "-c"] and len(argv) > 4 and argv[3] == FACT_PREFIX + "batch":
+            return self._batch(argv, stdin or b"")  # stdin_seen: each script's part
         if stdin is not None:
             self.stdin_seen.append(stdin)
         root = ""
@@ -79,12 +86,28 @@ class FakeTransport(Transport):
         return CommandResult(tuple(argv), 0, b"", b"")
 
     def _fact(self, name: str, argv: Sequence[str], root: str) -> CommandResult:
+        self.fact_reads.append(name)
         answer = self.facts.get(name)
         if answer is None and name == "hosts":
             return CommandResult(tuple(argv), 0, self._hosts_fact(argv[4], argv[5]), b"")
         if answer is None:
             return CommandResult(tuple(argv), 127, b"", f"no recorded {name} facts".encode())
         out = answer(argv[4:]) if callable(answer) else answer
+        return CommandResult(tuple(argv), 0, out, b"")
+
+    def _batch(self, argv: Sequence[str], stdin: bytes) -> CommandResult:
+        """Several fact scripts in one round trip (facts.script.BATCH): each answered as
+        if sent alone, the outputs joined as the batch script joins them."""
+        out, rest = b"", list(argv[5:])
+        while len(rest) >= 5:
+            name, root, count, length, body = rest[:5]
+            args, rest = rest[5:5 + int(count)], rest[5 + int(count):]
+            if int(length):
+                self.stdin_seen.append(stdin[:int(length)])
+                stdin = stdin[int(length):]
+            one = self._fact(name, ["sh", "-c", body, FACT_PREFIX + name, *args], root.rstrip("/"))
+            out += (f"\n{AREA_MARK} {name} {one.exit_code}\n".encode() + one.stdout
+                    + f"\n{ERROR_MARK} ".encode() + one.stderr.replace(b"\n", b" ") + b"\n")
         return CommandResult(tuple(argv), 0, out, b"")
 
     def _hosts_fact(self, path: str, container_root: str) -> bytes:

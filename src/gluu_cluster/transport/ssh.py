@@ -99,6 +99,9 @@ class SSHTransport(Transport):
         self._conn: asyncssh.SSHClientConnection | None = None
         self._lock = asyncio.Lock()
 
+    async def connect(self) -> None:
+        await self._connection()
+
     async def _connection(self) -> asyncssh.SSHClientConnection:
         async with self._lock:
             if self._conn is None:

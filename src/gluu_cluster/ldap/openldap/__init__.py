@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ...facts.script import Section
 from ...inventory import Inventory, LDAPSettings
-from ...secrets import Secret
 from ..engine import BindResult, InitResult, LDAPEngine, ReplicaState
 from ..entry import Entry
-from .bind import admin_bind
+from .bind import bind_command, bind_result
 from .directory import NodeDirectory
 from .facts import OPENLDAP_FACTS, LDAPFacts
 from .general import LDAPGeneralStep
@@ -48,9 +48,11 @@ class OpenLDAPEngine(LDAPEngine):
         return ([LDAPSchemaStep(), LDAPTLSStep()],
                 [LDAPGeneralStep(), LDAPProviderStep(), LDAPInitStep(), LDAPConsumersStep()])
 
-    async def bind(self, handle: NodeHandle, settings: LDAPSettings, dn: str,
-                   password: Secret) -> BindResult:
-        return await admin_bind(handle.container, settings.ldapi_socket, dn, password)
+    def bind_command(self, settings: LDAPSettings, dn: str) -> list[str]:
+        return bind_command(settings.ldapi_socket, dn)
+
+    def bind_result(self, section: Section) -> BindResult:
+        return bind_result(section)
 
     async def initialise(self, source: NodeHandle, target: NodeHandle,
                          settings: LDAPSettings) -> InitResult:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from ...connection import NodeHandle
 from ...errors import LDAPCommandError
-from ...facts.cache import FactArea
+from ...facts.cache import ScriptArea
 from ...facts.script import Section, Sections, run_script
 from ...inventory import Inventory, LDAPSettings
 from ...transport import Transport
@@ -163,19 +162,25 @@ def parse_facts(node: str, sections: Sections) -> LDAPFacts:
     )
 
 
+def _ldap(inventory: Inventory) -> LDAPSettings:
+    assert inventory.ldap is not None, "LDAP facts are read only for an inventory with 'ldap'"
+    return inventory.ldap
+
+
+def _args(settings: LDAPSettings) -> list[str]:
+    return [ldapi_url(settings.ldapi_socket), settings.suffix, settings.replicator,
+            CA_FILE, CERT_FILE, KEY_FILE]
+
+
 async def read_facts(container: Transport, settings: LDAPSettings) -> LDAPFacts:
-    sections = await run_script(container, "ldap", FACT_SCRIPT, [
-        ldapi_url(settings.ldapi_socket), settings.suffix, settings.replicator,
-        CA_FILE, CERT_FILE, KEY_FILE], FACT_TIMEOUT)
+    """The facts read now, outside a run's cache (``ldap init``)."""
+    sections = await run_script(container, "ldap", FACT_SCRIPT, _args(settings), FACT_TIMEOUT)
     return parse_facts(container.node, sections)
 
 
-async def _read(handle: NodeHandle, inventory: Inventory) -> LDAPFacts:
-    assert inventory.ldap is not None, "LDAP facts are read only for an inventory with 'ldap'"
-    return await read_facts(handle.container, inventory.ldap)
-
-
-OPENLDAP_FACTS = FactArea("ldap", _read)
+OPENLDAP_FACTS = ScriptArea("ldap", FACT_SCRIPT, lambda _handle, inventory: _args(_ldap(inventory)),
+                            lambda node, _inventory, sections: parse_facts(node, sections),
+                            timeout=lambda _inventory: FACT_TIMEOUT)
 
 # The schema slapd loaded from files, read by the schema step only (it is large).
 SCHEMA_ATTRS = ("olcAttributeTypes", "olcObjectClasses", "olcObjectIdentifier", "olcLdapSyntaxes",
@@ -195,14 +200,11 @@ def schema_digest(entries: list[Entry]) -> str:
     return hashlib.sha256("\n".join(sorted(definitions)).encode()).hexdigest()[:16]
 
 
-async def read_schema_digest(handle: NodeHandle, inventory: Inventory) -> str:
-    settings = inventory.ldap
-    assert settings is not None
-    # The loaded schema files only: cn=schema itself also lists what slapd and its modules
-    # define in code, which differs as soon as syncprov/accesslog load.
-    sections = await run_script(handle.container, "ldap-schema", SCHEMA_SCRIPT,
-                                [ldapi_url(settings.ldapi_socket), *SCHEMA_ATTRS], FACT_TIMEOUT)
-    return schema_digest(_entries(sections["schema"], "cn=schema,cn=config", handle.name))
-
-
-SCHEMA_FACTS = FactArea("ldap-schema", read_schema_digest)
+# The loaded schema files only: cn=schema itself also lists what slapd and its modules
+# define in code, which differs as soon as syncprov/accesslog load.
+SCHEMA_FACTS = ScriptArea(
+    "ldap-schema", SCHEMA_SCRIPT,
+    lambda _handle, inventory: [ldapi_url(_ldap(inventory).ldapi_socket), *SCHEMA_ATTRS],
+    lambda node, _inventory, sections: schema_digest(
+        _entries(sections["schema"], "cn=schema,cn=config", node)),
+    timeout=lambda _inventory: FACT_TIMEOUT)

@@ -6,12 +6,11 @@ import posixpath
 from dataclasses import dataclass, field
 
 from ...connection import NodeHandle
-from ...facts.cache import FactArea
-from ...inventory import Inventory, LDAPSettings
+from ...facts.cache import ScriptArea
+from ...inventory import LDAPSettings
 from ...plan import Change, NoOp, Outcome, Payload, Run, Step
-from ...secrets import Secret
-from ..engine import BindResult
-from .bind import admin_bind
+from ..engine import BIND_SCRIPT
+from .bind import bind_command, bind_result
 from .common import directory_of, ldap_of, main_db_or_fail, replication_password
 from .desired import (
     ACCESSLOG_SUFFIX,
@@ -77,14 +76,13 @@ def _next_db_dn(facts: LDAPFacts) -> str:
     return f"olcDatabase={{{max(numbers) + 1}}}mdb,cn=config"
 
 
-async def _replicator_bind(handle: NodeHandle, inventory: Inventory) -> BindResult:
-    settings = ldap_of(inventory)
-    return await admin_bind(handle.container, settings.ldapi_socket, settings.replicator,
-                            Secret("replication", replication_password(inventory)))
-
-
 # Whether the replicator account's password is the inventory's (asked of the primary).
-REPLICATOR_BIND = FactArea("ldap-replicator-bind", _replicator_bind)
+REPLICATOR_BIND = ScriptArea(
+    "ldap-replicator-bind", BIND_SCRIPT,
+    lambda _handle, inventory: bind_command(ldap_of(inventory).ldapi_socket,
+                                            ldap_of(inventory).replicator),
+    lambda _node, _inventory, sections: bind_result(sections["bind"]),
+    stdin=lambda inventory: replication_password(inventory).encode())
 
 
 @dataclass(frozen=True)
