@@ -14,7 +14,7 @@ BROKEN = 'echo "cannot open the directory" >&2\nexit 3\n'
 
 
 def test_each_script_gets_its_own_arguments_as_data_and_its_own_sections() -> None:
-    hostile = ["a b", "$(touch /tmp/gluu-batch-pwned)", "'\"", ""]
+    hostile = ["a b", "$(touch /tmp/gluu-batch-pwned)", "'\"", "", *map(str, range(5, 13))]
     found = asyncio.run(run_batch(LocalTransport("n1"), [
         Script("one", ECHO, tuple(hostile)), Script("two", ECHO, ("x",)),
         Script("three", BROKEN, ()),

@@ -130,16 +130,27 @@ class Script:
 AREA_MARK = "@@gluu-area"
 ERROR_MARK = "@@gluu-err"  # then the first 300 bytes of a batched script's stderr, one line
 
-# Several areas' scripts in one round trip (bash, on the host): argv is, per script,
-# NAME ROOT N LEN BODY and its N arguments; the batch's stdin is the scripts' stdin, LEN
-# bytes each, in order (kept 0600 in a 0700 folder while they run). They run at once;
-# each one's output follows a line "@@gluu-area NAME EXIT-CODE", in argv order.
+# Several areas' scripts in one round trip (POSIX sh on the host: a second bash would
+# read root's ~/.bashrc again): argv is, per script, NAME ROOT N LEN BODY and its N
+# arguments; the batch's stdin is the scripts' stdin, LEN bytes each, in order (kept
+# 0600 in a 0700 folder while they run). They run at once; each one's output follows a
+# line "@@gluu-area NAME EXIT-CODE", in argv order. (eval sees only "${1}"-style
+# references to the arguments, never their values.)
 BATCH = r"""
 umask 077
 _gluu_batch=$(mktemp -d) || exit 90
 trap 'rm -rf -- "$_gluu_batch"' EXIT
 prefix=$1 i=0
 shift
+run_one() {
+  name=$1 root=$2 body=$3
+  shift 3
+  if [ -n "$root" ]; then
+    chroot "$root" sh -c "$body" "$prefix$name" "$@"
+  else
+    sh -c "$body" "$prefix$name" "$@"
+  fi
+}
 while [ "$#" -ge 5 ]; do
   name=$1 root=$2 n=$3 len=$4 body=$5
   shift 5
@@ -148,22 +159,23 @@ while [ "$#" -ge 5 ]; do
   : > "$_gluu_batch/$i.in"
   # dd with 1-byte blocks reads exactly LEN bytes and leaves the rest for the next one.
   [ "$len" -gt 0 ] && dd bs=1 count="$len" status=none of="$_gluu_batch/$i.in"
+  refs="" j=1
+  while [ "$j" -le "$n" ]; do refs="$refs \"\${$j}\""; j=$((j + 1)); done
   (
-    if [ -n "$root" ]; then
-      chroot "$root" sh -c "$body" "$prefix$name" "${@:1:$n}"
-    else
-      sh -c "$body" "$prefix$name" "${@:1:$n}"
-    fi > "$_gluu_batch/$i.out" 2> "$_gluu_batch/$i.err" < "$_gluu_batch/$i.in"
+    eval "run_one \"\$name\" \"\$root\" \"\$body\" $refs" > "$_gluu_batch/$i.out" \
+      2> "$_gluu_batch/$i.err" < "$_gluu_batch/$i.in"
     echo "$?" > "$_gluu_batch/$i.rc"
   ) &
   shift "$n"
 done
 wait
-for j in $(seq "$i"); do
+j=1
+while [ "$j" -le "$i" ]; do
   rc=$(cat "$_gluu_batch/$j.rc" 2>/dev/null || echo 255)
   printf '\n%s %s %s\n' '""" + AREA_MARK + r"""' "$(cat "$_gluu_batch/$j.name")" "$rc"
   cat "$_gluu_batch/$j.out"
   printf '\n%s %s\n' '""" + ERROR_MARK + r"""' "$(head -c 300 "$_gluu_batch/$j.err" | tr '\n' ' ')"
+  j=$((j + 1))
 done
 """
 
@@ -200,7 +212,7 @@ async def run_batch(host: Transport, scripts: Sequence[Script],
                     timeout: float) -> dict[str, Sections | CommandFailedError]:
     """Run several areas' fact scripts in one round trip through the node's host
     transport; a transport failure (the node is gone) raises for all of them."""
-    argv = ["bash", "-c", BATCH, FACT_PREFIX + "batch", FACT_PREFIX]
+    argv = ["sh", "-c", BATCH, FACT_PREFIX + "batch", FACT_PREFIX]
     for s in scripts:
         argv += [s.name, s.root, str(len(s.args)), str(len(s.stdin)), PROLOGUE + s.body, *s.args]
     result = await host.run(argv, stdin=b"".join(s.stdin for s in scripts), timeout=timeout,

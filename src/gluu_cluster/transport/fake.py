@@ -54,7 +54,7 @@ class FakeTransport(Transport):
         if self.fail_with is not None:
             raise self.fail_with
         self.calls.append(tuple(argv))
-        if list(argv[:2]) == ["bash", "-c"] and len(argv) > 4 and argv[3] == FACT_PREFIX + "batch":
+        if list(argv[:2]) == ["sh", "-c"] and len(argv) > 4 and argv[3] == FACT_PREFIX + "batch":
             return self._batch(argv, stdin or b"")  # stdin_seen: each script's part
         if stdin is not None:
             self.stdin_seen.append(stdin)
