@@ -80,6 +80,9 @@ def test_general_config_adds_only_what_is_missing() -> None:
     assert 'olcLimits: {0}dn.exact="cn=replicator,o=gluu" size=unlimited time=unlimited' in ldif_text
     assert "olcDbMaxSize: 4294967296" in ldif_text
     assert "olcDatabase: monitor" in ldif_text
+    # No sync per entry while the new index is built: on first, off again last.
+    assert ldif_text.index("olcDbNoSync: TRUE") < ldif_text.index("olcDbIndex: entryCSN eq")
+    assert ldif_text.rstrip().endswith("olcDbNoSync: FALSE\n-")
     ready = main_db(
         olcDbIndex=["entryCSN,entryUUID eq"],
         olcLimits=['{0}dn.exact="cn=replicator,o=gluu" size=unlimited time=unlimited'],
