@@ -1,4 +1,4 @@
-"""Wall time of `apply` from a fresh 3-node lab to converged, and of the no-op second run.
+"""Wall time of `plan` + `apply` from a fresh 3-node lab to converged, and of the no-op second run.
 
 Baseline, measured in the same run: one `status` read of the converged cluster (what it
 costs just to read every node once), so the ratios show what apply adds to reading. The
@@ -56,6 +56,7 @@ def main() -> None:
         cli("lab", "up", "--nodes", str(args.nodes), "--entries", str(args.entries),
             "--base-address", args.base_address, "--lab-dir", str(lab))
         try:
+            planned = cli("plan", "-i", inv)
             fresh = cli("apply", "-i", inv, "--yes")
             steps = per_step(lab / ".gluu-cluster" / "gluu-lab.journal")
             noop = [cli("apply", "-i", inv, "--yes") for _ in range(args.rounds)]
@@ -67,6 +68,7 @@ def main() -> None:
           f"(runs: {', '.join(f'{t:.2f}' for t in status)})")
     print(f"apply, fresh lab -> converged ({args.entries} entries on the primary): {fresh:.2f} s "
           f"= {fresh / base:.1f}x a status read")
+    print(f"plan + apply, fresh lab: {planned + fresh:.2f} s (plan {planned:.2f} s)")
     for step, seconds in sorted(steps.items(), key=lambda kv: -kv[1]):
         print(f"  {step:<20} {seconds:7.2f} s (summed over nodes)")
     print(f"apply, no-op second run: median {statistics.median(noop):.2f} s "
