@@ -127,5 +127,9 @@ class ApplyRunningError(GluuClusterError):
     pass
 
 
+class DistributionError(GluuClusterError):
+    """A server distribution (the OpenDJ zip) cannot be fetched or fails its checksum."""
+
+
 class LabError(GluuClusterError):
     pass

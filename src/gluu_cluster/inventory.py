@@ -166,9 +166,22 @@ class LDAPService(_Model):
         return self
 
 
+class OpenDJSettings(_Model):
+    """Where the nodes' OpenDJ lives and listens (the guide's ports by default)."""
+
+    install_dir: AbsPath = "/opt/opendj"
+    admin_port: Port = 4444
+    # The replication server listens on every address: nodes sharing one (a lab) need
+    # their own port, set per node (nodes[].replication_port).
+    replication_port: Port = 8989
+    # Plain LDAP for the node's own fact reads and binds (Gluu binds it to localhost).
+    ldap_port: Port = 1389
+
+
 class LDAPSettings(_Model):
     # The LDAP server the nodes run (ldap/engine.py): each engine in a folder of its own.
-    engine: Literal["openldap"] = "openldap"
+    engine: Literal["openldap", "opendj"] = "openldap"
+    opendj: OpenDJSettings = Field(default_factory=OpenDJSettings)
     suffixes: list[DN] = Field(default_factory=lambda: ["o=gluu"], min_length=1)
     admin_dn: DN = "cn=directory manager,o=gluu"
     admin_password: SecretRef
@@ -362,6 +375,8 @@ class Node(_Model):
     connection: Literal["ssh", "local"] = "ssh"
     ssh: SSHOverride | None = None
     container_root: AbsPath | None = None
+    # OpenDJ's replication port on this node, when not ldap.opendj.replication_port.
+    replication_port: Port | None = None
 
 
 class Inventory(_Model):

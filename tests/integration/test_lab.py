@@ -33,12 +33,12 @@ def test_lab_status_lists_running_nodes(lab: RunningLab) -> None:
 
 
 def test_lab_up_on_a_running_lab_changes_nothing(lab: RunningLab) -> None:
-    before = {s.name: (s.sshd_pid, s.slapd_pid) for s in Lab(lab.dir).status()}
+    before = {s.name: (s.sshd_pid, s.ldap_pid) for s in Lab(lab.dir).status()}
     result = run_cli(["lab", "up", "--nodes", "3", "--base-address", "127.0.1.11",
                       "--lab-dir", str(lab.dir)])
     assert result.returncode == 0, result.stderr
     assert "already running" in result.stdout and "nothing changed" in result.stdout
-    assert {s.name: (s.sshd_pid, s.slapd_pid) for s in Lab(lab.dir).status()} == before
+    assert {s.name: (s.sshd_pid, s.ldap_pid) for s in Lab(lab.dir).status()} == before
 
 
 def test_each_node_sees_only_its_own_files(lab: RunningLab) -> None:

@@ -22,7 +22,8 @@ LAB_DIR_OPTION = click.option(
 
 @click.group()
 def lab() -> None:
-    """A local lab of fake Gluu hosts: own loopback address, mount namespace, sshd and slapd."""
+    """A local lab of fake Gluu hosts: own loopback address, mount namespace, sshd and an
+    LDAP server (slapd or OpenDJ)."""
 
 
 @lab.command()
@@ -35,13 +36,16 @@ def lab() -> None:
               help="Where to write the lab's inventory [default: LAB_DIR/cluster.yaml].")
 @click.option("--ssh-port", type=click.IntRange(1, 65535), default=None,
               help="Port of each node's sshd [default: 22, or 2222 when a system sshd holds *:22].")
+@click.option("--engine", type=click.Choice(["openldap", "opendj"]), default="openldap",
+              show_default=True, help="The nodes' LDAP server (opendj: the guide's, from the "
+              "pinned zip, fetched with Maven once).")
 @LAB_DIR_OPTION
 def up(nodes: int, entries: int, base_address: str, inventory_path: str | None,
-       ssh_port: int | None, lab_dir: str) -> None:
+       ssh_port: int | None, engine: str, lab_dir: str) -> None:
     """Create and start the lab; on a running lab, say so and change nothing."""
     inventory = Path(inventory_path) if inventory_path else Path(lab_dir) / "cluster.yaml"
     with console.status(f"creating {nodes} lab nodes ...", spinner="dots"):
-        message = Lab(Path(lab_dir)).up(nodes, entries, base_address, inventory, ssh_port)
+        message = Lab(Path(lab_dir)).up(nodes, entries, base_address, inventory, ssh_port, engine)
     console.print(message)
 
 
@@ -52,7 +56,7 @@ def status(lab_dir: str, output_format: str) -> None:
     """List the lab's nodes and their processes; exit 1 when one is down."""
     the_lab = Lab(Path(lab_dir))
     nodes = the_lab.status()
-    healthy = bool(nodes) and all(n.sshd_up and n.slapd_up for n in nodes)
+    healthy = bool(nodes) and all(n.sshd_up and n.ldap_up for n in nodes)
     if output_format == "json":
         print_json({"lab_dir": str(the_lab.layout.dir), "running": healthy,
                     "nodes": [asdict(n) for n in nodes]})
@@ -60,11 +64,11 @@ def status(lab_dir: str, output_format: str) -> None:
         console.print(f"no lab in {the_lab.layout.dir}")
     else:
         table = Table(title=f"lab {the_lab.layout.dir}")
-        for column in ("node", "address", "sshd", "slapd", "processes"):
+        for column in ("node", "address", "sshd", "ldap", "processes"):
             table.add_column(column)
         for n in nodes:
             table.add_row(n.name, n.address, _proc(n.sshd_up, n.sshd_pid),
-                          _proc(n.slapd_up, n.slapd_pid), str(n.processes))
+                          _proc(n.ldap_up, n.ldap_pid), str(n.processes))
         console.print(table)
     if not healthy:
         raise SystemExit(1)

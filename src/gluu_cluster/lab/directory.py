@@ -22,7 +22,9 @@ MAP_SIZE = 2 * 1024**3  # room for the seed's 36,000 entries and many more
 _GLUU_OID = "1.3.6.1.4.1.48710.1"  # Gluu's arc; a reduced lab schema, not Gluu's full one
 
 
-def _gluu_schema() -> str:
+def schema_definitions() -> tuple[list[str], list[str]]:
+    """(attribute types, object classes) of the lab's reduced Gluu schema, in RFC 4512
+    form: slapd takes them in cn=config, OpenDJ in a schema file."""
     string = "1.3.6.1.4.1.1466.115.121.1.15"
     attrs = [
         ("1", "inum", "SINGLE-VALUE"),
@@ -32,16 +34,11 @@ def _gluu_schema() -> str:
         ("5", "oxScopeType", "SINGLE-VALUE"),
         ("6", "oxCreationTimestamp", "SINGLE-VALUE"),
     ]
-    lines = [
-        "dn: cn=gluu,cn=schema,cn=config",
-        "objectClass: olcSchemaConfig",
-        "cn: gluu",
+    types = [
+        f"( {_GLUU_OID}.3.{num} NAME '{name}' EQUALITY caseIgnoreMatch "
+        f"SUBSTR caseIgnoreSubstringsMatch SYNTAX {string} {extra} )".replace("  )", " )")
+        for num, name, extra in attrs
     ]
-    for num, name, extra in attrs:
-        lines.append(
-            f"olcAttributeTypes: ( {_GLUU_OID}.3.{num} NAME '{name}' EQUALITY caseIgnoreMatch "
-            f"SUBSTR caseIgnoreSubstringsMatch SYNTAX {string} {extra} )".replace("  )", " )")
-        )
     classes = [
         ("1", "gluuPerson", "AUXILIARY", "", "inum $ gluuStatus $ oxCreationTimestamp"),
         ("2", "gluuGroup", "STRUCTURAL", "inum $ displayName", "member $ gluuStatus $ description"),
@@ -49,13 +46,19 @@ def _gluu_schema() -> str:
          "oxAuthClientSecret $ oxAuthRedirectURI $ description"),
         ("4", "oxAuthCustomScope", "STRUCTURAL", "inum $ displayName", "oxScopeType $ description"),
     ]
-    for num, name, kind, must, may in classes:
-        must_part = f"MUST ( {must} ) " if must else ""
-        lines.append(
-            f"olcObjectClasses: ( {_GLUU_OID}.4.{num} NAME '{name}' SUP top {kind} "
-            f"{must_part}MAY ( {may} ) )"
-        )
-    return "\n".join(lines)
+    objects = [
+        f"( {_GLUU_OID}.4.{num} NAME '{name}' SUP top {kind} "
+        + (f"MUST ( {must} ) " if must else "") + f"MAY ( {may} ) )"
+        for num, name, kind, must, may in classes
+    ]
+    return types, objects
+
+
+def _gluu_schema() -> str:
+    types, objects = schema_definitions()
+    return "\n".join(["dn: cn=gluu,cn=schema,cn=config", "objectClass: olcSchemaConfig",
+                      "cn: gluu", *(f"olcAttributeTypes: {t}" for t in types),
+                      *(f"olcObjectClasses: {o}" for o in objects)])
 
 
 def config_ldif(admin_password: str) -> str:
@@ -122,25 +125,25 @@ olcAccess: {{2}}to * by users read by * none
 """
 
 
-def _entry(dn: str, attrs: list[tuple[str, str]]) -> str:
+def entry(dn: str, attrs: list[tuple[str, str]]) -> str:
     return "\n".join([f"dn: {dn}", *(f"{k}: {v}" for k, v in attrs)]) + "\n\n"
 
 
 def base_entries() -> Iterator[str]:
     """The tree every node has after its own install: same DNs, its own entryUUIDs."""
-    yield _entry(SUFFIX, [("objectClass", "top"), ("objectClass", "organization"), ("o", "gluu")])
+    yield entry(SUFFIX, [("objectClass", "top"), ("objectClass", "organization"), ("o", "gluu")])
     for ou in ("people", "groups", "clients", "scopes"):
-        yield _entry(
+        yield entry(
             f"ou={ou},{SUFFIX}",
             [("objectClass", "top"), ("objectClass", "organizationalUnit"), ("ou", ou)],
         )
-    yield _entry(
+    yield entry(
         f"inum=60B7,ou=groups,{SUFFIX}",
         [("objectClass", "top"), ("objectClass", "gluuGroup"), ("inum", "60B7"),
          ("displayName", "Gluu Manager Group"), ("gluuStatus", "active"),
          ("member", f"inum=0000-admin,ou=people,{SUFFIX}")],
     )
-    yield _entry(
+    yield entry(
         f"inum=0008-0C5A,ou=clients,{SUFFIX}",
         [("objectClass", "top"), ("objectClass", "oxAuthClient"), ("inum", "0008-0C5A"),
          ("displayName", "oxTrust Admin GUI"),
@@ -148,7 +151,7 @@ def base_entries() -> Iterator[str]:
     )
     for num, scope in enumerate(("openid", "profile", "email", "address"), start=1):
         inum = f"F0C4.{num:04d}"
-        yield _entry(
+        yield entry(
             f"inum={inum},ou=scopes,{SUFFIX}",
             [("objectClass", "top"), ("objectClass", "oxAuthCustomScope"), ("inum", inum),
              ("displayName", scope), ("oxScopeType", "openid")],
@@ -157,7 +160,7 @@ def base_entries() -> Iterator[str]:
 
 def user_entries(count: int) -> Iterator[str]:
     """Gluu-style people with {SSHA} passwords; inums are stable per index."""
-    yield _entry(
+    yield entry(
         f"inum=0000-admin,ou=people,{SUFFIX}",
         [("objectClass", "top"), ("objectClass", "inetOrgPerson"), ("objectClass", "gluuPerson"),
          ("inum", "0000-admin"), ("uid", "admin"), ("cn", "Default Admin User"),
@@ -166,7 +169,7 @@ def user_entries(count: int) -> Iterator[str]:
     for index in range(1, count + 1):
         inum = hashlib.sha1(f"user-{index}".encode()).hexdigest()[:16].upper()
         uid = f"user{index:05d}"
-        yield _entry(
+        yield entry(
             f"inum={inum},ou=people,{SUFFIX}",
             [("objectClass", "top"), ("objectClass", "inetOrgPerson"),
              ("objectClass", "gluuPerson"), ("inum", inum), ("uid", uid),

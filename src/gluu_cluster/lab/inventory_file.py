@@ -7,12 +7,13 @@ from typing import Any
 
 import yaml
 
-from .directory import ADMIN_DN, CONFIG_DIR, LDAPI_SOCKET, LDAPS_PORT, PID_FILE, SUFFIX
 from .gluu_files import SYNCED_DIRS, TOMCAT_CONF, TOMCAT_SCRIPT, TRUSTSTORE
 from .layout import CONTAINER_ROOT, LabLayout, LabNode
+from .servers import LabServer
 
 
-def inventory_data(layout: LabLayout, nodes: list[LabNode], ssh_port: int) -> dict[str, Any]:
+def inventory_data(layout: LabLayout, nodes: list[LabNode], ssh_port: int,
+                   server: LabServer) -> dict[str, Any]:
     return {
         "cluster": "gluu-lab",
         "primary": nodes[0].name,
@@ -26,21 +27,9 @@ def inventory_data(layout: LabLayout, nodes: list[LabNode], ssh_port: int) -> di
             "command_timeout": 120,
         },
         "pki": {"directory": str(layout.dir / "pki")},
-        "nodes": [{"name": n.name, "address": n.address} for n in nodes],
-        "ldap": {
-            "suffixes": [SUFFIX],
-            "admin_dn": ADMIN_DN,
-            "admin_password": {"file": str(layout.secret("ldap-admin-password"))},
-            "replication_password": {"file": str(layout.secret("ldap-replication-password"))},
-            "port": LDAPS_PORT,
-            "ldapi_socket": LDAPI_SOCKET,
-            "config_dir": CONFIG_DIR,
-            "service": {
-                "pid_file": PID_FILE,
-                "start_command": ["/etc/init.d/solserver", "start"],
-                "stop_command": ["/etc/init.d/solserver", "stop"],
-            },
-        },
+        "nodes": [{"name": n.name, "address": n.address} | server.node_entry(n, i)
+                  for i, n in enumerate(nodes)],
+        "ldap": server.inventory_ldap(layout),
         "file_sync": {
             "port": 30865,
             "groups": [
@@ -79,10 +68,11 @@ def inventory_data(layout: LabLayout, nodes: list[LabNode], ssh_port: int) -> di
     }
 
 
-def write_inventory(path: Path, layout: LabLayout, nodes: list[LabNode], ssh_port: int) -> None:
+def write_inventory(path: Path, layout: LabLayout, nodes: list[LabNode], ssh_port: int,
+                    server: LabServer) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     header = (
         "# Written by 'gluu-cluster lab up': the local lab of fake Gluu hosts.\n"
         "# Secrets are referenced from 0600 files, never written here.\n"
     )
-    path.write_text(header + yaml.safe_dump(inventory_data(layout, nodes, ssh_port), sort_keys=False))
+    path.write_text(header + yaml.safe_dump(inventory_data(layout, nodes, ssh_port, server), sort_keys=False))

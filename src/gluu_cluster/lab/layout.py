@@ -46,10 +46,6 @@ class LabNode:
     def sshd_pid_file(self) -> Path:
         return self.run_dir / "sshd.pid"
 
-    @property
-    def slapd_pid_file(self) -> Path:
-        return self.root / "run/slapd/slapd.pid"
-
 
 @dataclass(frozen=True)
 class LabLayout:

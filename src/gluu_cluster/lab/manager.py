@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import LabError
-from ..ldap.openldap.directory import ldapi_url
+from ..ldap.opendj.dist import ensure_zip
 from ..secrets import write_secret_file
-from . import directory
 from .container import MOUNT_SCRIPT, build_root, host_mountpoints, mount_args
 from .gluu_files import (
     InstallSecrets,
@@ -36,10 +35,17 @@ from .proc import (
     run,
     stop_pid,
 )
+from .servers import LabServer, OpenDJServer, OpenLDAPServer
 from .sshd import sshd_command, write_sshd_files
 from .state import LabState
 
-READY_TIMEOUT = 60.0
+READY_TIMEOUT = 120.0  # an OpenDJ JVM starting on a busy machine
+
+
+def server_for(engine: str) -> LabServer:
+    if engine == "opendj":  # the zip is fetched (and checked) once, into the cache
+        return OpenDJServer(ensure_zip())
+    return OpenLDAPServer()
 SSH_PORT, FALLBACK_SSH_PORT = 22, 2222
 
 
@@ -49,8 +55,8 @@ class NodeStatus:
     address: str
     sshd_pid: int | None
     sshd_up: bool
-    slapd_pid: int | None
-    slapd_up: bool
+    ldap_pid: int | None  # the node's LDAP server (slapd or OpenDJ)
+    ldap_up: bool
     processes: int
 
 
@@ -107,7 +113,7 @@ class Lab:
 
     def up(
         self, nodes: int, entries: int, base_address: str, inventory: Path,
-        ssh_port: int | None = None,
+        ssh_port: int | None = None, engine: str = "openldap",
     ) -> str:
         require_root()
         if not 1 <= nodes <= MAX_NODES:
@@ -116,7 +122,7 @@ class Lab:
             raise LabError("--entries must be 0 or more")
         existing = LabState.load(self.layout.state_file)
         if existing is not None:
-            if existing.complete and all(s.sshd_up and s.slapd_up for s in self.status()):
+            if existing.complete and all(s.sshd_up and s.ldap_up for s in self.status()):
                 return (
                     f"the lab in {self.layout.dir} is already running with "
                     f"{len(existing.nodes)} nodes; nothing changed (inventory: {existing.inventory})"
@@ -131,14 +137,16 @@ class Lab:
             raise LabError(str(exc)) from exc
         lab_nodes = [self.layout.node(i, base_address) for i in range(nodes)]
         port = _choose_ssh_port(lab_nodes, ssh_port)
-        _check_ports(lab_nodes, (directory.LDAPS_PORT,))
+        server = server_for(engine)
+        for i, node in enumerate(lab_nodes):
+            _check_ports([node], server.ports(node, i))
         inventory = inventory.resolve()
         state = LabState(base_address, entries, str(inventory), port,
-                         [n.name for n in lab_nodes], addresses)
+                         [n.name for n in lab_nodes], addresses, engine=engine)
         state.save(self.layout.state_file)
         started = time.monotonic()
         try:
-            self._create(lab_nodes, entries, inventory, port)
+            self._create(lab_nodes, entries, inventory, port, server)
         except BaseException:
             self._teardown(state)
             raise
@@ -147,11 +155,13 @@ class Lab:
         took = time.monotonic() - started
         return (
             f"lab up: {nodes} nodes ({', '.join(f'{n.name} {n.address}' for n in lab_nodes)}), "
-            f"{entries} entries on {lab_nodes[0].name}, sshd on port {port}, in {took:.1f} s; "
+            f"{entries} entries on {lab_nodes[0].name}, {engine}, sshd on port {port}, "
+            f"in {took:.1f} s; "
             f"inventory: {inventory}"
         )
 
-    def _create(self, nodes: list[LabNode], entries: int, inventory: Path, port: int) -> None:
+    def _create(self, nodes: list[LabNode], entries: int, inventory: Path, port: int,
+                server: LabServer) -> None:
         layout = self.layout
         for point in host_mountpoints():
             point.mkdir(parents=True, exist_ok=True)
@@ -180,9 +190,7 @@ class Lab:
             write_sample_files(node)
             write_install_files(node, install)
             write_certificates(node, install, work)
-            _write_text(node.root / "etc/init.d/solserver", directory.solserver_script(), 0o755)
-            _write_text(node.root / "etc/default/solserver",
-                        directory.solserver_defaults(node.address), 0o644)
+            server.prepare(node)
             host_key = write_sshd_files(node, client.public_line, port)
             pattern = node.address if port == 22 else f"[{node.address}]:{port}"
             return f"{pattern} {host_key.public_line.rsplit(' ', 1)[0]}\n"
@@ -193,14 +201,15 @@ class Lab:
         for node in nodes:
             self._make_namespace(node)
         with ThreadPoolExecutor(max_workers=min(4, len(nodes))) as pool:
-            list(pool.map(lambda n: self._load_directory(n, install.ldap_password,
-                                                         entries if n is nodes[0] else 0), nodes))
+            list(pool.map(lambda i: server.load(nodes[i], i, install.ldap_password,
+                                                entries if i == 0 else 0, self._in_container),
+                          range(len(nodes))))
         for node in nodes:
-            self._start_services(node)
+            self._start_services(node, server)
         for node in nodes:
-            self._wait_ready(node, port)
+            self._wait_ready(node, port, server)
         shutil.rmtree(work, ignore_errors=True)
-        write_inventory(inventory, layout, nodes, port)
+        write_inventory(inventory, layout, nodes, port, server)
 
     def _make_ns_dir(self) -> None:
         ns_dir = self.layout.ns_dir
@@ -219,31 +228,14 @@ class Lab:
     def _in_container(self, node: LabNode, argv: list[str]) -> list[str]:
         return in_namespace(self.layout.ns_file(node.name), ["chroot", CONTAINER_ROOT, *argv])
 
-    def _load_directory(self, node: LabNode, admin_password: str, users: int) -> None:
-        config = directory.config_ldif(admin_password).encode()
-        run(self._in_container(node, ["slapadd", "-n0", "-F", directory.CONFIG_DIR]), stdin=config)
-        data = "".join(directory.base_entries())
-        data += "".join(directory.user_entries(users)) if users else ""
-        run(
-            self._in_container(
-                node, ["slapadd", "-q", "-F", directory.CONFIG_DIR, "-b", directory.SUFFIX]
-            ),
-            stdin=data.encode(),
-            timeout=600,
-        )
-
-    def _start_services(self, node: LabNode) -> None:
+    def _start_services(self, node: LabNode, server: LabServer) -> None:
         ns_file = self.layout.ns_file(node.name)
-        run(self._in_container(node, ["/etc/init.d/solserver", "start"]), timeout=60)
+        run(self._in_container(node, [server.init_script, "start"]), timeout=300)
         run(in_namespace(ns_file, sshd_command(node)), timeout=30)
 
-    def _wait_ready(self, node: LabNode, ssh_port: int) -> None:
+    def _wait_ready(self, node: LabNode, ssh_port: int, server: LabServer) -> None:
         deadline = time.monotonic() + READY_TIMEOUT
-        search = self._in_container(
-            node,
-            ["ldapsearch", "-Q", "-LLL", "-Y", "EXTERNAL", "-H", ldapi_url(directory.LDAPI_SOCKET),
-             "-b", directory.SUFFIX, "-s", "base", "1.1"],
-        )
+        search = self._in_container(node, server.ready_argv(node))
         last = ""
         while time.monotonic() < deadline:
             try:
@@ -254,7 +246,7 @@ class Lab:
             except (LabError, OSError) as exc:
                 last = str(exc)
             time.sleep(0.1)
-        raise LabError(f"{node.name}: slapd or sshd did not become ready within "
+        raise LabError(f"{node.name}: {server.engine} or sshd did not become ready within "
                        f"{READY_TIMEOUT:g} s: {last}")
 
     # --- status -----------------------------------------------------------------------
@@ -266,10 +258,10 @@ class Lab:
         out = []
         for node in state.lab_nodes(self.layout):
             sshd = read_pid(node.sshd_pid_file)
-            slapd = read_pid(node.slapd_pid_file)
+            ldap = read_pid(node.root / server_for(state.engine).pid_file.lstrip("/"))
             procs = pids_in_mount_ns(self.layout.ns_file(node.name))
-            out.append(NodeStatus(node.name, node.address, sshd, alive(sshd), slapd,
-                                  alive(slapd), len(procs)))
+            out.append(NodeStatus(node.name, node.address, sshd, alive(sshd), ldap,
+                                  alive(ldap), len(procs)))
         return out
 
     def state(self) -> LabState | None:
@@ -294,7 +286,9 @@ class Lab:
         for name in names:
             node_dir = layout.dir / "nodes" / name
             node = LabNode(name, "", node_dir)
-            for pid in (read_pid(node.slapd_pid_file), read_pid(node.sshd_pid_file)):
+            server = server_for(state.engine if state else "openldap")
+            ldap_pid = read_pid(node.root / server.pid_file.lstrip("/"))
+            for pid in (ldap_pid, read_pid(node.sshd_pid_file)):
                 if pid is not None and alive(pid) and pid in pids_in_mount_ns(layout.ns_file(name)):
                     stop_pid(pid)
                     stopped += 1

@@ -6,17 +6,18 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from ..errors import LabError
 
 
-def run(argv: Sequence[str], *, stdin: bytes | None = None, timeout: float = 120) -> str:
+def run(argv: Sequence[str], *, stdin: bytes | None = None, timeout: float = 120,
+        env: Mapping[str, str] | None = None) -> str:
     """Run a lab command; a failure becomes a LabError with its first error line."""
     try:
         proc = subprocess.run(
-            list(argv), input=stdin, capture_output=True, timeout=timeout, check=False
+            list(argv), input=stdin, capture_output=True, timeout=timeout, check=False, env=env
         )
     except FileNotFoundError as exc:
         raise LabError(f"'{argv[0]}' is not installed; run scripts/install.sh") from exc

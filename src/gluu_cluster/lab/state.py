@@ -18,6 +18,7 @@ class LabState:
     nodes: list[str] = field(default_factory=list)
     addresses: list[str] = field(default_factory=list)
     complete: bool = False
+    engine: str = "openldap"  # the nodes' LDAP server (lab/servers.py)
 
     def lab_nodes(self, layout: LabLayout) -> list[LabNode]:
         return [
