@@ -78,7 +78,7 @@ def init(inventory_path: str, source: str, target: str, yes: bool, accept_new_ho
 
     async def go(c: ClusterConnection) -> InitResult:
         result = await engine_for(settings).initialise(c.handle(source), c.handle(target),
-                                                        settings)
+                                                        c.inventory)
         if len(c.nodes) > 1:
             await wait_in_sync(c)
         return result

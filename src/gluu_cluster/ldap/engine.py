@@ -98,8 +98,9 @@ class LDAPEngine(abc.ABC):
         make the cluster CA and TLS the sets' truststores import."""
 
     @abc.abstractmethod
-    def bind_command(self, settings: LDAPSettings, dn: str) -> list[str]:
-        """argv of a simple bind as ``dn`` on the node's server (in its container) that
+    def bind_command(self, address: str, settings: LDAPSettings, dn: str) -> list[str]:
+        """argv of a simple bind as ``dn`` on the server of the node at ``address`` (run in
+        its container) that
         reads the password on stdin, never on argv; run as a fact script's section."""
 
     @abc.abstractmethod
@@ -108,11 +109,11 @@ class LDAPEngine(abc.ABC):
 
     @abc.abstractmethod
     async def initialise(self, source: NodeHandle, target: NodeHandle,
-                         settings: LDAPSettings) -> InitResult:
+                         inventory: Inventory) -> InitResult:
         """Replace target's replicated data with source's (old data kept aside)."""
 
     @abc.abstractmethod
-    async def entries(self, handle: NodeHandle, settings: LDAPSettings) -> list[Entry]:
+    async def entries(self, handle: NodeHandle, inventory: Inventory) -> list[Entry]:
         """Every entry under the suffix with its CSN attribute, for the deep check."""
 
     @abc.abstractmethod
@@ -120,5 +121,5 @@ class LDAPEngine(abc.ABC):
         """The entry's change sequence number (compares in time order)."""
 
     @abc.abstractmethod
-    async def rewrite(self, handle: NodeHandle, settings: LDAPSettings, entry: Entry) -> None:
+    async def rewrite(self, handle: NodeHandle, inventory: Inventory, entry: Entry) -> None:
         """Write the entry's user attributes again on the node (a new change, replicated)."""

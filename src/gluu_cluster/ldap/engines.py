@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from ..inventory import LDAPSettings
 from .engine import LDAPEngine
+from .opendj import OpenDJEngine
 from .openldap import OpenLDAPEngine
 
-ENGINES: dict[str, type[LDAPEngine]] = {OpenLDAPEngine.name: OpenLDAPEngine}
+ENGINES: dict[str, type[LDAPEngine]] = {e.name: e for e in (OpenLDAPEngine, OpenDJEngine)}
 
 
 def engine_for(settings: LDAPSettings) -> LDAPEngine:

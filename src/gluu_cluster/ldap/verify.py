@@ -8,7 +8,7 @@ import hashlib
 from dataclasses import dataclass
 
 from ..connection import ClusterConnection, NodeHandle
-from ..inventory import LDAPSettings
+from ..inventory import Inventory, LDAPSettings
 from .engine import LDAPEngine
 from .engines import engine_for
 from .entry import Entry
@@ -39,8 +39,8 @@ def digest(entry: Entry, engine: LDAPEngine) -> EntryDigest:
     return EntryDigest(engine.entry_csn(entry), h.hexdigest()[:16])
 
 
-async def _entries(engine: LDAPEngine, handle: NodeHandle, settings: LDAPSettings) -> dict[str, Entry]:
-    return {e.dn.lower(): e for e in await engine.entries(handle, settings)}
+async def _entries(engine: LDAPEngine, handle: NodeHandle, inventory: Inventory) -> dict[str, Entry]:
+    return {e.dn.lower(): e for e in await engine.entries(handle, inventory)}
 
 
 Verified = tuple[int, list["Difference"], dict[str, dict[str, Entry]]]
@@ -49,7 +49,8 @@ Verified = tuple[int, list["Difference"], dict[str, dict[str, Entry]]]
 async def verify(cluster: ClusterConnection, settings: LDAPSettings) -> Verified:
     """(entries compared, differing entries, all entries per node)."""
     engine = engine_for(settings)
-    per_node = await asyncio.gather(*(_entries(engine, h, settings) for h in cluster.nodes))
+    per_node = await asyncio.gather(*(_entries(engine, h, cluster.inventory)
+                                      for h in cluster.nodes))
     entries = {h.name: e for h, e in zip(cluster.nodes, per_node, strict=True)}
     all_dns = sorted(set().union(*(e.keys() for e in entries.values())))
     differences = []
@@ -74,7 +75,8 @@ async def repair(cluster: ClusterConnection, settings: LDAPSettings) -> list[str
     done = []
     for diff in differences:
         winner = diff.winner
-        await engine.rewrite(cluster.handle(winner), settings, entries[winner][diff.dn.lower()])
+        await engine.rewrite(cluster.handle(winner), cluster.inventory,
+                             entries[winner][diff.dn.lower()])
         newest = diff.by_node[winner]
         assert newest is not None
         losers = [n for n, d in diff.by_node.items() if d != newest]

@@ -13,6 +13,7 @@ from ...inventory import Inventory, LDAPSettings
 from ..engine import BindResult, InitResult, LDAPEngine, ReplicaState
 from ..entry import Entry
 from .bind import bind_command, bind_result
+from .common import ldap_of
 from .directory import NodeDirectory
 from .facts import OPENLDAP_FACTS, LDAPFacts
 from .general import LDAPGeneralStep
@@ -48,24 +49,26 @@ class OpenLDAPEngine(LDAPEngine):
         return ([LDAPSchemaStep(), LDAPTLSStep()],
                 [LDAPGeneralStep(), LDAPProviderStep(), LDAPInitStep(), LDAPConsumersStep()])
 
-    def bind_command(self, settings: LDAPSettings, dn: str) -> list[str]:
+    def bind_command(self, address: str, settings: LDAPSettings, dn: str) -> list[str]:
         return bind_command(settings.ldapi_socket, dn)
 
     def bind_result(self, section: Section) -> BindResult:
         return bind_result(section)
 
     async def initialise(self, source: NodeHandle, target: NodeHandle,
-                         settings: LDAPSettings) -> InitResult:
-        return await initialise_from(source, target, settings)
+                         inventory: Inventory) -> InitResult:
+        return await initialise_from(source, target, ldap_of(inventory))
 
-    async def entries(self, handle: NodeHandle, settings: LDAPSettings) -> list[Entry]:
+    async def entries(self, handle: NodeHandle, inventory: Inventory) -> list[Entry]:
+        settings = ldap_of(inventory)
         directory = NodeDirectory(handle.container, settings.ldapi_socket)
         return await directory.search(settings.suffix, "sub", attrs=["*", "entryCSN"], timeout=1800)
 
     def entry_csn(self, entry: Entry) -> str:
         return entry.first("entryCSN")
 
-    async def rewrite(self, handle: NodeHandle, settings: LDAPSettings, entry: Entry) -> None:
+    async def rewrite(self, handle: NodeHandle, inventory: Inventory, entry: Entry) -> None:
+        settings = ldap_of(inventory)
         modify = Modify(entry.dn)
         for name, values in sorted(entry.attrs.items()):
             if name not in self.operational:

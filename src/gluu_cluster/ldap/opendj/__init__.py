@@ -1,0 +1,123 @@
+"""OpenDJ (the guide's engine; Gluu 2.x and 3.1.4+): multi-master replication driven by
+OpenDJ's own ``dsreplication``, state read from ``cn=monitor`` and ``ds-sync-state``.
+
+The only code that knows OpenDJ: its facts (facts.py), steps (replication.py), its
+administration tools with secrets in files (tools.py) and the pinned distribution
+(dist.py). Entries are read and written with the node's OpenLDAP client tools over the
+server's LDAP port, bound as the directory manager (the password on stdin).
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from typing import TYPE_CHECKING, Any
+
+from ...errors import LDAPCommandError
+from ...facts.script import Section
+from ...inventory import Inventory, LDAPSettings
+from ..engine import BindResult, InitResult, LDAPEngine, ReplicaState
+from ..entry import Entry, parse_entries
+from .facts import OPENDJ_FACTS, OpenDJFacts, ldap_url
+from .replication import OpenDJInitStep, OpenDJReplicationStep, initialise
+
+if TYPE_CHECKING:
+    from ...connection import NodeHandle
+    from ...facts.cache import FactArea
+    from ...plan import Step
+
+INVALID_CREDENTIALS = 49
+
+
+def _ldap(inventory: Inventory) -> LDAPSettings:
+    assert inventory.ldap is not None
+    return inventory.ldap
+
+
+class OpenDJEngine(LDAPEngine):
+    name = "opendj"
+    operational = frozenset({
+        "entryuuid", "createtimestamp", "modifytimestamp", "creatorsname", "modifiersname",
+        "structuralobjectclass", "entrydn", "subschemasubentry", "hassubordinates",
+        "numsubordinates", "ds-sync-hist", "ds-sync-state", "ds-sync-generation-id",
+        "pwdpolicysubentry", "etag", "ds-entrychecksum",
+    })
+
+    @property
+    def facts(self) -> FactArea[Any]:
+        return OPENDJ_FACTS
+
+    def replica(self, facts: Any) -> ReplicaState:
+        assert isinstance(facts, OpenDJFacts)
+        return ReplicaState(facts.server_id, facts.entries, facts.csns, facts.links)
+
+    def steps(self, inventory: Inventory) -> tuple[list[Step], list[Step]]:
+        return [], [OpenDJReplicationStep(), OpenDJInitStep()]
+
+    def bind_command(self, address: str, settings: LDAPSettings, dn: str) -> list[str]:
+        return ["ldapwhoami", "-x", "-H", ldap_url(address, settings), "-D", dn, "-y", "/dev/stdin"]
+
+    def bind_result(self, section: Section) -> BindResult:
+        if section.ok:
+            return BindResult(True, False, section.out.strip())
+        return BindResult(False, section.exit_code == INVALID_CREDENTIALS,
+                          section.first_error_line())
+
+    async def initialise(self, source: NodeHandle, target: NodeHandle,
+                         inventory: Inventory) -> InitResult:
+        started = time.monotonic()
+        certs = [(await OPENDJ_FACTS.read(h, inventory)).admin_cert for h in (source, target)]
+        await initialise(source, target, inventory, [c for c in certs if c])
+        facts = await OPENDJ_FACTS.read(target, inventory)
+        return InitResult(source.name, target.name, facts.entries or 0, facts.csns,
+                          time.monotonic() - started, "(none: OpenDJ keeps no copy)")
+
+    async def _search(self, handle: NodeHandle, inventory: Inventory, argv: list[str]) -> bytes:
+        settings = _ldap(inventory)
+        password = settings.admin_password.resolve(inventory.base_dir).reveal()
+        result = await handle.container.run(
+            ["ldapsearch", "-x", "-LLL", "-o", "ldif-wrap=no", "-H",
+             ldap_url(handle.node.address, settings), "-D", settings.admin_dn, "-y", "/dev/stdin",
+             *argv], stdin=password, timeout=1800, check=False)
+        if not result.ok:
+            raise LDAPCommandError(handle.name, f"ldapsearch failed: {result.first_error_line()}")
+        return result.stdout
+
+    async def entries(self, handle: NodeHandle, inventory: Inventory) -> list[Entry]:
+        out = await self._search(handle, inventory, ["-b", _ldap(inventory).suffix, "-s", "sub",
+                                                     "(objectClass=*)", "*", "ds-sync-hist"])
+        return parse_entries(out)
+
+    def entry_csn(self, entry: Entry) -> str:
+        """The newest CSN in the entry's replication history (``attr:CSN:op[:value]``)."""
+        csns = [v.split(":")[1] for v in entry.get("ds-sync-hist") if v.count(":") >= 2]
+        return max(csns, default="")
+
+    async def rewrite(self, handle: NodeHandle, inventory: Inventory, entry: Entry) -> None:
+        settings = _ldap(inventory)
+        lines = [f"dn: {entry.dn}", "changetype: modify"]
+        for name, values in sorted(entry.attrs.items()):
+            if name in self.operational:
+                continue
+            lines.append(f"replace: {name}")
+            lines += [f"{name}:: {base64.b64encode(v).decode('ascii')}" for v in values]
+            lines.append("-")
+        password = settings.admin_password.resolve(inventory.base_dir).reveal()
+        result = await handle.container.run(
+            ["sh", "-c", _MODIFY, "gluu-opendj-modify", ldap_url(handle.node.address, settings),
+             settings.admin_dn], stdin=password + "\n" + "\n".join(lines) + "\n",
+            timeout=120, check=False)
+        if not result.ok:
+            raise LDAPCommandError(handle.name, f"ldapmodify failed: {result.first_error_line()}")
+
+
+# stdin: the password, a newline, then the LDIF (kept 0600 in a 0700 folder while it runs).
+_MODIFY = r"""
+umask 077
+dir=$(mktemp -d) || exit 90
+trap 'rm -rf -- "$dir"' EXIT
+IFS= read -r pw
+printf '%s' "$pw" > "$dir/pw"
+cat > "$dir/change.ldif"
+ldapmodify -x -H "$1" -D "$2" -y "$dir/pw" -f "$dir/change.ldif"
+"""

@@ -1,0 +1,172 @@
+"""An OpenDJ node's facts in one round trip, and their pure parser.
+
+Read with the node's LDAP client (OpenLDAP's ldapsearch, in the container) over the
+server's plain LDAP port on the node's own address, bound as the directory manager (the
+password on the script's stdin, kept in a shell variable, never on argv):
+
+- the suffix entry: ``ds-sync-state`` (the newest change OpenDJ knows per server ID, as
+  OpenDJ persists its replication state) and ``ds-sync-generation-id`` (a digest of the
+  data replication started from: separately made trees differ here, not by entryUUID,
+  which OpenDJ derives from the DN);
+- ``cn=monitor``: each backend's entries per base DN;
+- ``cn=Replication,cn=monitor``: this server's directory server (DS) in the suffix's
+  domain (its server ID, the replication server it is connected to) and the peer
+  replication servers its own replication server is connected to.
+
+OpenDJ's CSN ``TTTTTTTTTTTTTTTTSSSSNNNNNNNN`` (hex: milliseconds since 1970, server ID,
+sequence number) is translated into the engine-neutral text form that
+``ldap/agreement.py`` compares.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from ...connection import NodeHandle
+from ...errors import LDAPCommandError
+from ...facts.cache import ScriptArea
+from ...facts.script import Section, Sections
+from ...inventory import Inventory, LDAPSettings
+from ..engine import Link
+from ..entry import Entry, parse_entries
+
+NO_SUCH_OBJECT = 32
+
+# $1 the LDAP URL, $2 the suffix, $3 the bind DN, $4 the administration connector
+# (address:port); the password on stdin.
+FACT_SCRIPT = r"""
+url=$1 suffix=$2 dn=$3 admin=$4
+pw=$(cat)
+q() {
+  printf '%s' "$pw" | ldapsearch -x -LLL -o ldif-wrap=no -H "$url" -D "$dn" -y /dev/stdin "$@"
+}
+section suffix q -b "$suffix" -s base "(objectClass=*)" entryUUID ds-sync-state \
+  ds-sync-generation-id
+section backends q -b cn=monitor -s one "(ds-base-dn-entry-count=*)" ds-base-dn-entry-count
+section replication q -b "cn=Replication,cn=monitor" -s sub "(objectClass=*)" "*"
+section servers q -b "cn=Multimaster Synchronization,cn=Synchronization Providers,cn=config" \
+  -s sub "(objectClass=ds-cfg-replication-server)" ds-cfg-replication-server \
+  ds-cfg-replication-port
+# Its administration certificate, as it serves it (asked on the node itself, over SSH):
+# the other nodes' admin tools trust exactly these.
+cert() { openssl s_client -connect "$admin" < /dev/null 2> /dev/null | openssl x509; }
+section admin-cert cert
+"""
+
+FACT_TIMEOUT = 120.0
+
+
+def ldap_url(address: str, settings: LDAPSettings) -> str:
+    host = f"[{address}]" if ":" in address else address
+    return f"ldap://{host}:{settings.opendj.ldap_port}"
+
+
+def neutral_csn(csn: str) -> str | None:
+    """OpenDJ's hex CSN in the ``YYYYmmddHHMMSS.ffffffZ#count#sid#mod`` form (sid hex)."""
+    if len(csn) != 28:
+        return None
+    try:
+        millis, sid, seq = int(csn[:16], 16), int(csn[16:20], 16), int(csn[20:], 16)
+    except ValueError:
+        return None
+    when = datetime.datetime.fromtimestamp(millis / 1000, datetime.UTC)
+    return f"{when:%Y%m%d%H%M%S}.{when.microsecond:06d}Z#{seq:06x}#{sid:04x}#000000"
+
+
+@dataclass(frozen=True)
+class OpenDJFacts:
+    node: str
+    suffix_uuid: str | None
+    generation_id: str | None  # of the suffix's replicated data
+    csns: tuple[str, ...]  # neutral form, one per server ID
+    entries: int | None
+    server_id: int | None  # this server's directory server in the suffix's domain
+    connected_to: str | None  # the replication server it is connected to (host:port)
+    replication_port: int | None  # its own replication server's, when it has one
+    links: tuple[Link, ...]  # the peer replication servers its own one is connected to
+    # The peer replication servers (host:port) its configuration names.
+    configured_peers: frozenset[str] = frozenset()
+    admin_cert: str | None = None  # PEM
+
+
+def _entries(section: Section, what: str, node: str) -> list[Entry]:
+    if section.exit_code == NO_SUCH_OBJECT:
+        return []
+    if not section.ok:
+        raise LDAPCommandError(node, f"ldapsearch of {what} failed: {section.first_error_line()}; "
+                               "check that OpenDJ runs and the directory manager password")
+    return parse_entries(section.stdout)
+
+
+def _same_dn(a: str, b: str) -> bool:
+    return a.replace(" ", "").lower() == b.replace(" ", "").lower()
+
+
+def _int(text: str | None) -> int | None:
+    return int(text) if text and text.isdigit() else None
+
+
+def parse_facts(node: str, suffix: str, sections: Sections) -> OpenDJFacts:
+    """Pure: the node's facts from the fact script's sections."""
+    base = next(iter(_entries(sections["suffix"], suffix, node)), None)
+    entries = None
+    for backend in _entries(sections["backends"], "cn=monitor", node):
+        for value in backend.get("ds-base-dn-entry-count"):
+            count, _, dn = value.partition(" ")
+            if _same_dn(dn, suffix) and count.isdigit():
+                entries = int(count)
+    server_id = connected = rs_port = None
+    links = []
+    for e in _entries(sections["replication"], "cn=Replication,cn=monitor", node):
+        if not _same_dn(e.first("domain-name", ""), suffix):
+            continue
+        rdn = e.dn.split(",", 1)[0]
+        if rdn.startswith("cn=Directory server DS("):  # this server's own DS
+            server_id = _int(e.first("server-id"))
+            connected = e.first("connected-to") or None
+        elif rdn.startswith("cn=Replication server RS("):  # its own replication server
+            rs_port = _int(e.first("replication-server-port"))
+        elif rdn.startswith("cn=Connected replication server RS("):
+            peer = e.first("Replication-Server") or rdn.rsplit(" ", 1)[-1]
+            links.append(Link(id=f"RS({e.first('server-id', '?')})", provider=peer,
+                              phase="following" if e.first("following") == "true" else "",
+                              connected=True, last_contact=""))
+    configured: set[str] = set()
+    for e in _entries(sections["servers"], "the replication server's configuration", node):
+        configured.update(v.lower() for v in e.get("ds-cfg-replication-server"))
+    cert = sections["admin-cert"]
+    csns = [c for c in (neutral_csn(v.split()[0]) for v in
+                        (base.get("ds-sync-state") if base else [])) if c is not None]
+    return OpenDJFacts(
+        node=node,
+        suffix_uuid=(base.first("entryUUID") or None) if base else None,
+        generation_id=(base.first("ds-sync-generation-id") or None) if base else None,
+        csns=tuple(sorted(csns)), entries=entries, server_id=server_id,
+        connected_to=connected, replication_port=rs_port,
+        links=tuple(sorted(links, key=lambda link: link.provider)),
+        configured_peers=frozenset(configured),
+        admin_cert=cert.out if cert.ok and "BEGIN CERTIFICATE" in cert.out else None,
+    )
+
+
+def _ldap(inventory: Inventory) -> LDAPSettings:
+    assert inventory.ldap is not None, "LDAP facts are read only for an inventory with 'ldap'"
+    return inventory.ldap
+
+
+def _args(handle: NodeHandle, inventory: Inventory) -> list[str]:
+    settings = _ldap(inventory)
+    return [ldap_url(handle.node.address, settings), settings.suffix, settings.admin_dn,
+            f"{handle.node.address}:{settings.opendj.admin_port}"]
+
+
+def _password(inventory: Inventory) -> bytes:
+    settings = _ldap(inventory)
+    return settings.admin_password.resolve(inventory.base_dir).reveal().encode()
+
+
+OPENDJ_FACTS = ScriptArea(
+    "ldap-opendj", FACT_SCRIPT, _args,
+    lambda node, inventory, sections: parse_facts(node, _ldap(inventory).suffix, sections),
+    timeout=lambda _inventory: FACT_TIMEOUT, stdin=_password)

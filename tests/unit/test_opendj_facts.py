@@ -1,0 +1,54 @@
+"""The OpenDJ engine's fact parser, on outputs recorded from a real 2-node OpenDJ 5.0.3
+lab (replication enabled and initialised, one write made on node2)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gluu_cluster.facts.script import Sections, parse_sections, render_section
+from gluu_cluster.ldap.agreement import SyncPoint, behind, by_server_id
+from gluu_cluster.ldap.opendj.facts import neutral_csn, parse_facts
+
+RECORDED = Path(__file__).parent / "fixtures" / "opendj"
+
+
+def sections(node: str) -> Sections:
+    out = b""
+    for name, file in (("suffix", "suffix.ldif"), ("backends", "backend.ldif"),
+                       ("replication", "replication-monitor.ldif"), ("servers", "servers.ldif"),
+                       ("admin-cert", "admin-cert.pem")):
+        out += render_section(name, 0, (RECORDED / f"{node}-{file}").read_bytes())
+    return parse_sections(out)
+
+
+def test_csns_translate_to_the_neutral_form_in_time_order() -> None:
+    # 0x1a2137878a8 ms = 2026-11-25 16:09:52.040 UTC, server ID 0x0900 = 2304, seq 1.
+    assert neutral_csn("000001a2137878a8090000000001") == "20261125160952.040000Z#000001#0900#000000"
+    assert neutral_csn("000001a2137878a9090000000000")  > neutral_csn("000001a2137878a8090000000001")  # type: ignore[operator]
+    assert neutral_csn("not-a-csn") is None
+
+
+def test_a_replicated_node_reads_its_server_id_entries_state_and_peer() -> None:
+    one, two = (parse_facts(n, "o=gluu", sections(n)) for n in ("node1", "node2"))
+    assert (one.server_id, two.server_id) == (21588, 2304)
+    assert one.entries == two.entries == 113
+    assert one.generation_id == two.generation_id == "2174569"
+    assert one.connected_to == "127.0.33.11:8989" and one.replication_port == 8989
+    assert [link.provider for link in one.links] == ["127.0.33.12:8990"]
+    assert [link.provider for link in two.links] == ["127.0.33.11:8989"]
+    assert one.configured_peers == two.configured_peers == {"127.0.33.11:8989", "127.0.33.12:8990"}
+    assert one.admin_cert is not None and one.admin_cert.startswith("-----BEGIN CERTIFICATE-----")
+    assert by_server_id(one.csns) == {2304: "20261125160952.040000Z#000001#0900#000000"}
+    points = {f.node: SyncPoint(f.entries or 0, f.csns, f.server_id) for f in (one, two)}
+    assert behind(points) == {}
+
+
+def test_a_standalone_node_has_no_replication_facts() -> None:
+    out = (render_section("suffix", 0, b"dn: o=gluu\nentryUUID: e3b8b668-8139-3310-86d7-59ca1f4696fc\n")
+           + render_section("backends", 0, (RECORDED / "node1-backend.ldif").read_bytes())
+           + render_section("replication", 32, b"", b"No Such Object (32)")
+           + render_section("servers", 32, b"", b"No Such Object (32)")
+           + render_section("admin-cert", 1, b"", b""))
+    facts = parse_facts("node1", "o=gluu", parse_sections(out))
+    assert (facts.server_id, facts.links, facts.csns, facts.generation_id) == (None, (), (), None)
+    assert facts.entries == 113
