@@ -55,14 +55,15 @@ class RunningLab:
 
 @contextmanager
 def running_lab(tmp_path_factory: pytest.TempPathFactory, base: str, nodes: int = 3,
-                entries: int = 500) -> Iterator[RunningLab]:
+                entries: int = 500, engine: str = "openldap") -> Iterator[RunningLab]:
     """A lab of its own for a test module: lab up, yield, lab down (checked)."""
     reason = _missing()
     if reason:
         pytest.fail(reason)
     lab_dir = tmp_path_factory.mktemp("lab") / "gluu-lab"
     up = run_cli(["lab", "up", "--nodes", str(nodes), "--entries", str(entries),
-                  "--base-address", base, "--lab-dir", str(lab_dir)])
+                  "--base-address", base, "--lab-dir", str(lab_dir), "--engine", engine],
+                 timeout=1200)
     assert up.returncode == 0, up.stderr + up.stdout
     inventory_path = lab_dir / "cluster.yaml"
     try:

@@ -17,7 +17,7 @@ from ..errors import NodeCheckError
 from ..inventory import CertificateSet, Inventory
 from ..plan import Blocked, Change, NoOp, Outcome, Payload, Run, Step
 from ..secrets import Secret
-from .ca import cluster_ca_pem
+from .ca import cluster_ca, cluster_ca_pem
 from .certset import SetFile
 from .facts import PKI_FACTS, PKIFacts
 from .keystores import keystore_problems
@@ -127,8 +127,8 @@ class CertSetStep(Step):
         desired = desired_entries(self.set, handle.name, source_files, ca_pem)
         ops, why = trust_ops(current or {}, desired)
         if inventory.ldap is not None and ca_pem is None:
-            # ldap-tls makes it during this apply; the step is planned again then.
-            why.append("import the cluster CA once ldap-tls has created it")
+            # Made earlier in this apply (ldap-tls, cluster-ca); planned again then.
+            why.append("import the cluster CA once it is made")
         return ops, why
 
     async def apply_change(self, handle: NodeHandle, change: Change, run: Run) -> None:
@@ -147,6 +147,27 @@ class CertSetStep(Step):
                                     self.set.truststore.type, password, list(planned.trust))
         if planned.run_action and self.set.action:
             await container.run(["sh", "-c", self.set.action])
+
+
+class ClusterCAStep(Step):
+    """Makes the cluster CA (beside the inventory, key 0600) before the certificate sets
+    import it into the Java truststores, for an engine whose own TLS step does not make
+    it first (OpenLDAP's ldap-tls does). Changes nothing on the nodes."""
+
+    name = "cluster-ca"
+    title = "cluster CA"
+
+    async def plan_node(self, handle: NodeHandle, run: Run) -> Outcome:
+        inventory = run.inventory
+        if handle.name != inventory.primary_node.name or cluster_ca_pem(inventory) is not None:
+            return NoOp(handle.name, self.name, "the cluster CA exists (or is made once, "
+                        "for the primary)")
+        where = inventory.local_path(inventory.pki.directory)
+        return Change(handle.name, self.name, f"make the cluster CA in {where} (key 0600)")
+
+    async def apply_change(self, handle: NodeHandle, change: Change, run: Run) -> None:
+        inventory = run.inventory
+        cluster_ca(inventory.local_path(inventory.pki.directory), inventory.cluster, True)
 
 
 def cert_steps(inventory: Inventory) -> list[Step]:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ...errors import LDAPCommandError
 from ...facts.script import Section
 from ...inventory import Inventory, LDAPSettings
+from ...pki.steps import ClusterCAStep
 from ..engine import BindResult, InitResult, LDAPEngine, ReplicaState
 from ..entry import Entry, parse_entries
 from .facts import OPENDJ_FACTS, OpenDJFacts, ldap_url
@@ -52,7 +53,8 @@ class OpenDJEngine(LDAPEngine):
         return ReplicaState(facts.server_id, facts.entries, facts.csns, facts.links)
 
     def steps(self, inventory: Inventory) -> tuple[list[Step], list[Step]]:
-        return [], [OpenDJReplicationStep(), OpenDJInitStep()]
+        # The cluster CA first: the certificate sets import it into the truststores.
+        return [ClusterCAStep()], [OpenDJReplicationStep(), OpenDJInitStep()]
 
     def bind_command(self, address: str, settings: LDAPSettings, dn: str) -> list[str]:
         return ["ldapwhoami", "-x", "-H", ldap_url(address, settings), "-D", dn, "-y", "/dev/stdin"]

@@ -57,12 +57,15 @@ class OpenDJReplicationStep(Step):
         settings = _ldap(inventory)
         primary = inventory.primary_node
         facts: OpenDJFacts = await run.facts.of(OPENDJ_FACTS, handle)
-        peers = {rs_address(n, settings) for n in inventory.nodes}
         if len(inventory.nodes) == 1:
             return NoOp(handle.name, self.name, "a single node: nothing to replicate with")
-        if facts.server_id is not None and peers <= facts.configured_peers:
+        # Enabled with the primary: its replication server names itself and the primary's
+        # (a node enabled later is known to the earlier ones by its own connections: each
+        # enable updates the two servers it names, as the guide's loop does).
+        joined = {rs_address(handle.node, settings), rs_address(primary, settings)}
+        if facts.server_id is not None and joined <= facts.configured_peers:
             return NoOp(handle.name, self.name,
-                        f"replicates {settings.suffix} with {len(peers) - 1} peer(s)")
+                        f"replicates {settings.suffix} (enabled with {primary.name})")
         if handle.name == primary.name:
             return NoOp(handle.name, self.name, "the other nodes enable replication with it")
         return Change(handle.name, self.name,

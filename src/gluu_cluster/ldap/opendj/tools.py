@@ -49,6 +49,7 @@ done
 "$tool" "$@"
 """
 
+_TELLING = ("error", "fail", "cannot", "could not", "invalid", "refused", "already")
 TRUST = ("--trustStorePath", "@truststore", "--trustStorePasswordFile", "@truststore-password")
 
 
@@ -76,7 +77,8 @@ async def run_tool(handle: NodeHandle, inventory: Inventory, argv: Sequence[str]
                                         stdin=stdin, timeout=timeout, check=False)
     if not result.ok:
         lines = [ln.strip() for ln in (result.err + "\n" + result.out).splitlines() if ln.strip()]
-        detail = next((ln for ln in lines if "error" in ln.lower()), lines[-1] if lines else "")
+        telling = [ln for ln in lines if any(w in ln.lower() for w in _TELLING)]
+        detail = " ".join((telling or lines[-2:])[:2]) or "no output"
         raise LDAPCommandError(handle.name, f"{argv[0].rsplit('/', 1)[-1]} failed "
                                f"(exit {result.exit_code}): {detail}")
     return result.out

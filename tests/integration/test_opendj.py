@@ -1,0 +1,135 @@
+"""The OpenDJ engine on a real 3-node lab: each node's own OpenDJ 5.0.3 set up apart,
+then one apply makes them one replicated cluster (dsreplication enable + initialize)."""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.helpers import run_cli, scan_command_lines
+from tests.integration.conftest import RunningLab, running_lab
+
+BASE = "127.0.20.11"
+ADDRESSES = {"node1": "127.0.20.11", "node2": "127.0.20.12", "node3": "127.0.20.13"}
+LDAP_PORT = 1389
+
+
+@dataclass(frozen=True)
+class Converged:
+    lab: RunningLab
+    first: subprocess.CompletedProcess[str]
+    command_lines: list[str]
+    password_file: Path  # the directory manager's password, no newline, 0600
+
+    def password(self) -> str:
+        return self.password_file.read_text()
+
+
+@pytest.fixture(scope="module")
+def converged(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Converged]:
+    with running_lab(tmp_path_factory, BASE, nodes=3, entries=200, engine="opendj") as lab:
+        password = (lab.dir / "secrets" / "ldap-admin-password").read_text().strip()
+        password_file = tmp_path_factory.mktemp("opendj") / "dm-password"
+        password_file.write_text(password)
+        password_file.chmod(0o600)
+        stop, seen = threading.Event(), []
+        scanner = threading.Thread(target=scan_command_lines, args=(stop, seen))
+        scanner.start()
+        try:
+            first = run_cli(["apply", "-i", str(lab.inventory_path), "--yes"], timeout=1200)
+        finally:
+            stop.set()
+            scanner.join()
+        yield Converged(lab, first, seen, password_file)
+
+
+def ldap(tool: str, converged: Converged, node: str, *args: str,
+         stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [tool, "-x", "-H", f"ldap://{ADDRESSES[node]}:{LDAP_PORT}", "-D", "cn=directory manager",
+         "-y", str(converged.password_file), *args],
+        input=stdin, capture_output=True, text=True, timeout=60, check=False)
+
+
+def test_one_apply_replicates_the_separately_made_nodes(converged: Converged) -> None:
+    first = converged.first
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    progress = first.stderr.splitlines()
+    for node in ("node2", "node3"):
+        for what in ("enable replication of o=gluu and cn=schema with node1",
+                     "replace this node's o=gluu with node1's (dsreplication initialize)"):
+            assert any(f"] {node} " in line and what in line for line in progress), what
+    assert "LDAP in sync on all 3 nodes" in first.stdout
+    assert "converged" in first.stdout
+    again = run_cli(["apply", "-i", str(converged.lab.inventory_path), "--yes"])
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "nothing to do" in again.stdout
+
+
+def test_status_shows_every_opendj_node_in_sync(converged: Converged) -> None:
+    result = run_cli(["status", "-i", str(converged.lab.inventory_path), "--format", "json"])
+    assert result.returncode == 0, result.stdout + result.stderr
+    status = yaml.safe_load(result.stdout)
+    rows = {row["node"]: row for row in status["nodes"]}
+    assert set(rows) == set(ADDRESSES)
+    ids = {row["server_id"] for row in rows.values()}
+    assert len(ids) == 3 and None not in ids
+    entries = {row["entries"] for row in rows.values()}
+    assert len(entries) == 1 and entries.pop() > 200
+    assert {row["replication"] for row in rows.values()} == {"in sync"}
+
+
+def test_a_write_on_each_node_is_seen_on_every_node(converged: Converged) -> None:
+    for node in ADDRESSES:
+        add = ldap("ldapadd", converged, node,
+                   stdin=f"dn: ou=written-on-{node},o=gluu\nobjectClass: top\n"
+                         f"objectClass: organizationalUnit\nou: written-on-{node}\n")
+        assert add.returncode == 0, add.stderr
+    deadline = time.monotonic() + 60
+    missing = {(reader, writer) for reader in ADDRESSES for writer in ADDRESSES}
+    while missing and time.monotonic() < deadline:
+        for reader, writer in sorted(missing):
+            found = ldap("ldapsearch", converged, reader, "-LLL", "-b",
+                         f"ou=written-on-{writer},o=gluu", "-s", "base", "1.1")
+            if found.returncode == 0:
+                missing.discard((reader, writer))
+        time.sleep(0.2)
+    assert not missing, f"not replicated (reader, writer): {sorted(missing)}"
+
+
+def test_no_password_on_any_command_line_while_apply_ran(converged: Converged) -> None:
+    assert len(converged.command_lines) > 100  # the scanner saw the apply's processes
+    secrets = converged.lab.dir / "secrets"
+    for name in ("ldap-admin-password", "ldap-replication-password"):
+        value = (secrets / name).read_text().strip()
+        leaked = [line for line in converged.command_lines if value in line]
+        assert not leaked, f"{name} on a command line: {leaked[:1]}"
+
+
+def test_a_wrong_directory_manager_password_is_one_line_per_node_and_changes_nothing(
+        converged: Converged, tmp_path: Path) -> None:
+    wrong = tmp_path / "wrong-password"
+    wrong.write_text("not-the-password")
+    wrong.chmod(0o600)
+    data = yaml.safe_load(converged.lab.inventory_path.read_text())
+    data["ldap"]["admin_password"] = {"file": str(wrong)}
+    inventory = tmp_path / "cluster.yaml"
+    inventory.write_text(yaml.safe_dump(data))
+    result = run_cli(["apply", "-i", str(inventory), "--yes"])
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 3, result.stderr
+    for line, node in zip(lines, ADDRESSES, strict=True):
+        assert line.startswith(f"error: {node}: the LDAP server refused the directory manager "
+                               "password"), result.stderr
+    assert "not-the-password" not in result.stderr + result.stdout
+    status = run_cli(["status", "-i", str(converged.lab.inventory_path)])
+    assert status.returncode == 0, status.stdout + status.stderr
