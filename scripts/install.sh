@@ -17,7 +17,8 @@ packages=(
   openssh-server openssh-client   # sshd per lab node, ssh for operators
   slapd ldap-utils                # OpenLDAP server and client tools
   csync2 sqlite3                  # file replication (the seed's engine); sqlite3 manages its peer pins
-  default-jre-headless            # keytool for Java truststores
+  default-jre-headless            # keytool for Java truststores; OpenDJ runs on it
+  maven unzip                     # fetch the pinned OpenDJ zip from Maven Central; unpack it
   python3 python3-venv python3-dev build-essential libldap2-dev libsasl2-dev  # python-ldap builds
   util-linux procps iproute2 iptables inotify-tools ca-certificates
 )
@@ -48,4 +49,7 @@ lock=requirements.lock
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q --require-hashes -r "$lock"
 .venv/bin/python -m pip install -q --no-deps -e .
+# The pinned OpenDJ server zip (the guide's LDAP engine), checked against Central's SHA-1,
+# cached for 'lab up --engine opendj' and the tests.
+.venv/bin/python -m gluu_cluster.ldap.opendj.dist > /dev/null
 echo "installed: $(.venv/bin/gluu-cluster --version)"

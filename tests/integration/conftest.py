@@ -18,7 +18,8 @@ import pytest
 from gluu_cluster.inventory import Inventory, load_inventory
 from tests.helpers import run_cli
 
-ENGINES = ("sshd", "slapd", "slapadd", "ldapsearch", "ldapwhoami", "keytool", "unshare", "nsenter")
+ENGINES = ("sshd", "slapd", "slapadd", "ldapsearch", "ldapwhoami", "keytool", "unshare", "nsenter",
+           "java", "unzip", "openssl")
 LAB_BASE = "127.0.1.11"  # away from the demo lab's default 127.0.0.11
 
 

@@ -38,7 +38,7 @@ def _sha1(path: Path) -> str:
 
 
 def fetch_command(output_dir: Path) -> list[str]:
-    return ["mvn", "-B", "-q", "-C", "dependency:copy",
+    return ["mvn", "-B", "-q", "-C", "-U", "dependency:copy",
             f"-Dartifact={GROUP}:{ARTIFACT}:{VERSION}:zip", f"-DoutputDirectory={output_dir}"]
 
 
