@@ -86,6 +86,23 @@ def test_status_shows_every_opendj_node_in_sync(converged: Converged) -> None:
     assert {row["replication"] for row in rows.values()} == {"in sync"}
 
 
+def test_replication_sessions_are_encrypted_and_the_guides_settings_hold(
+        converged: Converged) -> None:
+    for node in ADDRESSES:
+        monitor = ldap("ldapsearch", converged, node, "-LLL", "-o", "ldif-wrap=no", "-b",
+                       "cn=o_gluu,cn=Replication,cn=monitor", "(ssl-encryption=*)",
+                       "ssl-encryption")
+        assert monitor.returncode == 0, monitor.stderr
+        values = [ln.split(": ", 1)[1] for ln in monitor.stdout.splitlines()
+                  if ln.startswith("ssl-encryption: ")]
+        assert values and set(values) == {"true"}, (node, monitor.stdout)
+        config = ldap("ldapsearch", converged, node, "-LLL", "-b", "cn=config", "-s", "base",
+                      "(objectClass=*)", "ds-cfg-size-limit",
+                      "ds-cfg-single-structural-objectclass-behavior")
+        assert "ds-cfg-size-limit: 0" in config.stdout, config.stdout
+        assert "ds-cfg-single-structural-objectclass-behavior: accept" in config.stdout
+
+
 def test_a_write_on_each_node_is_seen_on_every_node(converged: Converged) -> None:
     for node in ADDRESSES:
         add = ldap("ldapadd", converged, node,

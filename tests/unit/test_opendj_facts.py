@@ -8,6 +8,7 @@ from pathlib import Path
 from gluu_cluster.facts.script import Sections, parse_sections, render_section
 from gluu_cluster.ldap.agreement import SyncPoint, behind, by_server_id
 from gluu_cluster.ldap.opendj.facts import neutral_csn, parse_facts
+from gluu_cluster.ldap.opendj.general import batch, missing
 
 RECORDED = Path(__file__).parent / "fixtures" / "opendj"
 
@@ -18,6 +19,8 @@ def sections(node: str) -> Sections:
                        ("replication", "replication-monitor.ldif"), ("servers", "servers.ldif"),
                        ("admin-cert", "admin-cert.pem")):
         out += render_section(name, 0, (RECORDED / f"{node}-{file}").read_bytes())
+    # Recorded on a freshly set up node: the defaults the general step changes.
+    out += render_section("general", 0, (RECORDED / "fresh-general.ldif").read_bytes())
     return parse_sections(out)
 
 
@@ -48,7 +51,25 @@ def test_a_standalone_node_has_no_replication_facts() -> None:
            + render_section("backends", 0, (RECORDED / "node1-backend.ldif").read_bytes())
            + render_section("replication", 32, b"", b"No Such Object (32)")
            + render_section("servers", 32, b"", b"No Such Object (32)")
-           + render_section("admin-cert", 1, b"", b""))
+           + render_section("admin-cert", 1, b"", b"")
+           + render_section("general", 0, (RECORDED / "fresh-general.ldif").read_bytes()))
     facts = parse_facts("node1", "o=gluu", parse_sections(out))
     assert (facts.server_id, facts.links, facts.csns, facts.generation_id) == (None, (), (), None)
     assert facts.entries == 113
+
+
+def test_the_general_step_sets_what_a_fresh_server_lacks_in_one_batch() -> None:
+    facts = parse_facts("node1", "o=gluu", sections("node1"))
+    assert facts.setting("size-limit") == "1000"
+    assert facts.setting("idle-time-limit") == "0 seconds"
+    todo = missing(facts)
+    assert [name for _c, name, _v in todo] == [
+        "allow-pre-encoded-passwords", "single-structural-objectclass-behavior", "size-limit",
+        "lookthrough-limit", "ssl-encryption"]  # no idle limit already: "0 seconds" is "0 s"
+    assert batch(todo).splitlines() == [
+        'set-password-policy-prop --policy-name "Default Password Policy" '
+        '--set "allow-pre-encoded-passwords:true"',
+        'set-global-configuration-prop --set "single-structural-objectclass-behavior:accept" '
+        '--set "size-limit:0" --set "lookthrough-limit:0"',
+        'set-crypto-manager-prop --set "ssl-encryption:true"',
+    ]

@@ -21,7 +21,7 @@ import abc
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from ..inventory import Inventory, LDAPSettings
+from ..inventory import Inventory, LDAPSettings, Node
 from .entry import Entry
 
 if TYPE_CHECKING:
@@ -96,6 +96,10 @@ class LDAPEngine(abc.ABC):
     def steps(self, inventory: Inventory) -> tuple[list[Step], list[Step]]:
         """(steps before the certificate sets, steps after them), in order: the first
         make the cluster CA and TLS the sets' truststores import."""
+
+    @abc.abstractmethod
+    def ports(self, node: Node, settings: LDAPSettings) -> list[int]:
+        """The ports the node's server must be reachable on from its peers (preflight)."""
 
     @abc.abstractmethod
     def bind_command(self, address: str, settings: LDAPSettings, dn: str) -> list[str]:

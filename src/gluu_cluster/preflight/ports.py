@@ -154,11 +154,15 @@ def parse_probe(text: str) -> dict[tuple[str, int], str]:
     return found
 
 
-def targets_of(handle: NodeHandle, handles: list[NodeHandle], ports: list[int]) -> list[tuple[str, int]]:
-    return [(p.node.address, port) for p in handles if p is not handle for port in ports]
+# The ports each node must be reachable on from its peers, by node name.
+PortsOf = dict[str, list[int]]
 
 
-def all_open(handles: list[NodeHandle], ports: list[int],
+def targets_of(handle: NodeHandle, handles: list[NodeHandle], ports: PortsOf) -> list[tuple[str, int]]:
+    return [(p.node.address, port) for p in handles if p is not handle for port in ports[p.name]]
+
+
+def all_open(handles: list[NodeHandle], ports: PortsOf,
              found: dict[str, dict[tuple[str, int], str]]) -> list[PortResult] | None:
     """The results when every node reached every peer on every port in its fact script
     (something listens everywhere: no listener needs starting); else None."""
@@ -167,18 +171,18 @@ def all_open(handles: list[NodeHandle], ports: list[int],
         for peer in handles:
             if peer is h:
                 continue
-            for port in ports:
+            for port in ports[peer.name]:
                 if found.get(h.name, {}).get((peer.node.address, port)) != "open":
                     return None
                 results.append(PortResult(h.name, peer.name, port, "open", "a service"))
     return results
 
 
-async def check_ports(handles: list[NodeHandle], ports: list[int],
+async def check_ports(handles: list[NodeHandle], ports: PortsOf,
                       timeout: float) -> list[PortResult]:
     """From every node to every other one, on every port (unreachable nodes left out)."""
     started = await asyncio.gather(*(
-        guarded(_start(h, ports)) for h in handles))
+        guarded(_start(h, ports[h.name])) for h in handles))
     listening = {h.name: (s[1] if isinstance(s, tuple) else {})
                  for h, s in zip(handles, started, strict=True)}
     try:
@@ -197,7 +201,7 @@ async def check_ports(handles: list[NodeHandle], ports: list[int],
         for peer in handles:
             if peer is h:
                 continue
-            for port in ports:
+            for port in ports[peer.name]:
                 if isinstance(found, GluuClusterError):
                     outcome = f"error: {found}"
                 else:

@@ -11,13 +11,14 @@ from ..errors import GluuClusterError
 from ..facts.script import SCRIPT_TOOLS
 from ..filesync.facts import TOOLS as SYNC_TOOLS
 from ..inventory import Inventory
+from ..ldap.engines import engine_for
 from ..plan import required_tools
 from ..problems import Problem
 from ..steps import default_steps
 from . import evaluate
 from .evaluate import Verdict
 from .facts import NodeFacts, read_facts
-from .ports import all_open, check_ports, guarded, targets_of
+from .ports import PortsOf, all_open, check_ports, guarded, targets_of
 
 
 @dataclass
@@ -54,12 +55,17 @@ def tools_needed(inventory: Inventory) -> list[str]:
     return list(dict.fromkeys([*SCRIPT_TOOLS, *required_tools(default_steps(inventory))]))
 
 
-def cluster_ports(inventory: Inventory) -> list[int]:
-    ports = []
-    if inventory.ldap is not None:
-        ports.append(inventory.ldap.port)
-    if inventory.file_sync.groups:
-        ports.append(inventory.file_sync.port)
+def cluster_ports(inventory: Inventory) -> PortsOf:
+    """The ports each node's peers must reach it on: LDAP(S), file sync, and for OpenDJ the
+    guide's administration (4444) and replication (8989, or the node's own) ports."""
+    ports: PortsOf = {}
+    for node in inventory.nodes:
+        mine = []
+        if inventory.ldap is not None:
+            mine += engine_for(inventory.ldap).ports(node, inventory.ldap)
+        if inventory.file_sync.groups:
+            mine.append(inventory.file_sync.port)
+        ports[node.name] = mine
     return ports
 
 

@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 from ...errors import LDAPCommandError
 from ...facts.script import Section
-from ...inventory import Inventory, LDAPSettings
+from ...inventory import Inventory, LDAPSettings, Node
 from ...pki.steps import ClusterCAStep
 from ..engine import BindResult, InitResult, LDAPEngine, ReplicaState
 from ..entry import Entry, parse_entries
 from .facts import OPENDJ_FACTS, OpenDJFacts, ldap_url
-from .replication import OpenDJInitStep, OpenDJReplicationStep, initialise
+from .general import OpenDJGeneralStep
+from .replication import OpenDJInitStep, OpenDJReplicationStep, initialise, replication_port
 
 if TYPE_CHECKING:
     from ...connection import NodeHandle
@@ -54,7 +55,10 @@ class OpenDJEngine(LDAPEngine):
 
     def steps(self, inventory: Inventory) -> tuple[list[Step], list[Step]]:
         # The cluster CA first: the certificate sets import it into the truststores.
-        return [ClusterCAStep()], [OpenDJReplicationStep(), OpenDJInitStep()]
+        return [ClusterCAStep()], [OpenDJGeneralStep(), OpenDJReplicationStep(), OpenDJInitStep()]
+
+    def ports(self, node: Node, settings: LDAPSettings) -> list[int]:
+        return [settings.port, settings.opendj.admin_port, replication_port(node, settings)]
 
     def bind_command(self, address: str, settings: LDAPSettings, dn: str) -> list[str]:
         return ["ldapwhoami", "-x", "-H", ldap_url(address, settings), "-D", dn, "-y", "/dev/stdin"]

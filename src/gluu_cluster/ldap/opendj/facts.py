@@ -48,6 +48,10 @@ section replication q -b "cn=Replication,cn=monitor" -s sub "(objectClass=*)" "*
 section servers q -b "cn=Multimaster Synchronization,cn=Synchronization Providers,cn=config" \
   -s sub "(objectClass=ds-cfg-replication-server)" ds-cfg-replication-server \
   ds-cfg-replication-port
+section general q -b cn=config -s sub \
+  "(|(objectClass=ds-cfg-root-config)(cn=Default Password Policy)(cn=Crypto Manager))" \
+  ds-cfg-single-structural-objectclass-behavior ds-cfg-size-limit ds-cfg-lookthrough-limit \
+  ds-cfg-idle-time-limit ds-cfg-allow-pre-encoded-passwords ds-cfg-ssl-encryption
 # Its administration certificate, as it serves it (asked on the node itself, over SSH):
 # the other nodes' admin tools trust exactly these.
 cert() { openssl s_client -connect "$admin" < /dev/null 2> /dev/null | openssl x509; }
@@ -88,6 +92,12 @@ class OpenDJFacts:
     # The peer replication servers (host:port) its configuration names.
     configured_peers: frozenset[str] = frozenset()
     admin_cert: str | None = None  # PEM
+    # The general settings the guide's ldapGeneralConfigInstall.py makes: property -> value
+    # (global configuration, default password policy, crypto manager).
+    general: tuple[tuple[str, str], ...] = ()
+
+    def setting(self, name: str) -> str | None:
+        return dict(self.general).get(name)
 
 
 def _entries(section: Section, what: str, node: str) -> list[Entry]:
@@ -135,6 +145,11 @@ def parse_facts(node: str, suffix: str, sections: Sections) -> OpenDJFacts:
     configured: set[str] = set()
     for e in _entries(sections["servers"], "the replication server's configuration", node):
         configured.update(v.lower() for v in e.get("ds-cfg-replication-server"))
+    general: dict[str, str] = {}
+    for e in _entries(sections["general"], "cn=config", node):
+        for name, _values in e.attrs.items():
+            if name.startswith("ds-cfg-"):
+                general[name[len("ds-cfg-"):]] = e.first(name)
     cert = sections["admin-cert"]
     csns = [c for c in (neutral_csn(v.split()[0]) for v in
                         (base.get("ds-sync-state") if base else [])) if c is not None]
@@ -147,6 +162,7 @@ def parse_facts(node: str, suffix: str, sections: Sections) -> OpenDJFacts:
         links=tuple(sorted(links, key=lambda link: link.provider)),
         configured_peers=frozenset(configured),
         admin_cert=cert.out if cert.ok and "BEGIN CERTIFICATE" in cert.out else None,
+        general=tuple(sorted(general.items())),
     )
 
 

@@ -49,7 +49,7 @@ class EnablePayload(Payload):
 class OpenDJReplicationStep(Step):
     name = "ldap-replication"
     title = "OpenDJ replication (dsreplication enable)"
-    tools = ("ldapsearch", "openssl", "keytool")
+    tools = ("ldapsearch", "openssl", "keytool", "java")
     reads = touches = (OPENDJ_FACTS,)
 
     async def plan_node(self, handle: NodeHandle, run: Run) -> Outcome:
@@ -84,6 +84,9 @@ class OpenDJReplicationStep(Step):
             "--host1", source.node.address, "--port1", admin, "--bindDN1", settings.admin_dn,
             "--bindPasswordFile1", "@dm-password",
             "--replicationPort1", str(replication_port(source.node, settings)),
+            # Encrypted replication on both (enable sets the crypto manager's ssl-encryption
+            # from these: without them it turns off what the general step turned on).
+            "--secureReplication1", "--secureReplication2",
             "--host2", handle.node.address, "--port2", admin, "--bindDN2", settings.admin_dn,
             "--bindPasswordFile2", "@dm-password",
             "--replicationPort2", str(replication_port(handle.node, settings)),
@@ -102,7 +105,7 @@ class InitPayload(Payload):
 class OpenDJInitStep(Step):
     name = "ldap-init"
     title = "initialise replicas (dsreplication initialize)"
-    tools = ("ldapsearch", "openssl", "keytool")
+    tools = ("ldapsearch", "openssl", "keytool", "java")
     reads = touches = (OPENDJ_FACTS,)
 
     async def plan_node(self, handle: NodeHandle, run: Run) -> Outcome:

@@ -2,7 +2,8 @@
 
 Every secret goes in files the fixed script writes from its stdin (0600, in a 0700
 folder it removes): argv names them by the placeholders ``@dm-password`` (the directory
-manager's) and ``@admin-password`` (the replication global administrator's). Admin
+manager's) and ``@admin-password`` (the replication global administrator's);
+``@file:TEXT`` becomes a file holding TEXT (a dsconfig batch: no secret in it). Admin
 connections trust only the nodes' own administration certificates, given as PEM on
 stdin after the passwords (``@truststore`` / ``@truststore-password``): never
 ``--trustAll``.
@@ -10,11 +11,15 @@ stdin after the passwords (``@truststore`` / ``@truststore-password``): never
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Sequence
 
 from ...connection import NodeHandle
-from ...errors import LDAPCommandError
+from ...errors import LDAPCommandError, NodeCheckError
 from ...inventory import Inventory, LDAPSettings
+from ..service import start_server, stop_server
+from .facts import ldap_url
 
 # stdin: the directory manager's password, a newline, the global administrator's, a
 # newline, then PEM certificates to trust. argv: the tool and its arguments.
@@ -43,6 +48,7 @@ for a in "$@"; do
     @admin-password) set -- "$@" "$dir/admin" ;;
     @truststore) set -- "$@" "$dir/trust" ;;
     @truststore-password) set -- "$@" "$dir/ts-pw" ;;
+    @file:*) n=$((n + 1)); printf '%s\n' "${a#@file:}" > "$dir/file$n"; set -- "$@" "$dir/file$n" ;;
     *) set -- "$@" "$a" ;;
   esac
 done
@@ -50,6 +56,13 @@ done
 """
 
 _TELLING = ("error", "fail", "cannot", "could not", "invalid", "refused", "already")
+def connection(handle: NodeHandle, settings: LDAPSettings) -> list[str]:
+    """How an admin tool reaches the node's administration connector, trusting its cert."""
+    return ["--hostname", handle.name, "--port", str(settings.opendj.admin_port),
+            "--bindDN", settings.admin_dn, "--bindPasswordFile", "@dm-password",
+            "--trustStorePath", "@truststore", "--trustStorePasswordFile", "@truststore-password"]
+
+
 TRUST = ("--trustStorePath", "@truststore", "--trustStorePasswordFile", "@truststore-password")
 
 
@@ -82,3 +95,24 @@ async def run_tool(handle: NodeHandle, inventory: Inventory, argv: Sequence[str]
         raise LDAPCommandError(handle.name, f"{argv[0].rsplit('/', 1)[-1]} failed "
                                f"(exit {result.exit_code}): {detail}")
     return result.out
+
+
+async def restart(handle: NodeHandle, inventory: Inventory, timeout: float = 180) -> None:
+    """Stop and start the node's OpenDJ (ldap.service), then wait until it answers on its
+    LDAP port: some settings (the crypto manager's) are read only at start."""
+    settings = _ldap(inventory)
+    await stop_server(handle, settings)
+    await start_server(handle, settings)
+    url = ldap_url(handle.node.address, settings)
+    deadline = time.monotonic() + timeout
+    last = ""
+    while time.monotonic() < deadline:
+        probe = await handle.container.run(
+            ["ldapsearch", "-x", "-LLL", "-H", url, "-b", "", "-s", "base", "1.1"],
+            timeout=15, check=False)
+        if probe.ok:
+            return
+        last = probe.first_error_line()
+        await asyncio.sleep(0.5)
+    raise NodeCheckError(handle.name, f"OpenDJ did not answer on {url} within {timeout:g} s "
+                         f"after a restart: {last}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ...facts.script import Section
-from ...inventory import Inventory, LDAPSettings
+from ...inventory import Inventory, LDAPSettings, Node
 from ..engine import BindResult, InitResult, LDAPEngine, ReplicaState
 from ..entry import Entry
 from .bind import bind_command, bind_result
@@ -48,6 +48,9 @@ class OpenLDAPEngine(LDAPEngine):
     def steps(self, inventory: Inventory) -> tuple[list[Step], list[Step]]:
         return ([LDAPSchemaStep(), LDAPTLSStep()],
                 [LDAPGeneralStep(), LDAPProviderStep(), LDAPInitStep(), LDAPConsumersStep()])
+
+    def ports(self, node: Node, settings: LDAPSettings) -> list[int]:
+        return [settings.port]
 
     def bind_command(self, address: str, settings: LDAPSettings, dn: str) -> list[str]:
         return bind_command(settings.ldapi_socket, dn)

@@ -1,4 +1,4 @@
-"""Stop and start a node's slapd: a systemd unit, or a PID file and a start command."""
+"""Stop and start a node's slapd (ldap/service.py) and know when it answers again (ldapi)."""
 
 from __future__ import annotations
 
@@ -8,55 +8,16 @@ import time
 from ...connection import NodeHandle
 from ...errors import LDAPCommandError, NodeCheckError
 from ...inventory import LDAPSettings
+from ..service import start_server, stop_server
 from .directory import NodeDirectory
-
-_STOP_BY_PID = r"""
-pidfile=$1
-[ -f "$pidfile" ] || exit 0
-pid=$(cat "$pidfile")
-alive() { [ -r "/proc/$pid/status" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$pid/status"; }
-alive || { rm -f "$pidfile"; exit 0; }
-kill "$pid"
-i=0
-while alive; do
-  i=$((i+1)); [ $i -gt 600 ] && { echo "slapd (pid $pid) did not stop in 60 s" >&2; exit 1; }
-  sleep 0.1
-done
-rm -f "$pidfile"
-"""
-
-
-def _service(settings: LDAPSettings, node: str) -> None:
-    if settings.service is None:
-        raise NodeCheckError(
-            node, "the inventory does not say how slapd is started (ldap.service): set "
-            "'systemd_unit', or 'pid_file' and 'start_command'"
-        )
 
 
 async def stop_slapd(handle: NodeHandle, settings: LDAPSettings) -> None:
-    _service(settings, handle.name)
-    service = settings.service
-    assert service is not None
-    if service.systemd_unit:
-        await handle.host.run(["systemctl", "stop", service.systemd_unit], timeout=120)
-    elif service.stop_command:
-        await handle.container.run(service.stop_command, timeout=120)
-    else:
-        assert service.pid_file is not None
-        await handle.container.run(["sh", "-c", _STOP_BY_PID, "stop-slapd", service.pid_file],
-                                   timeout=90)
+    await stop_server(handle, settings)
 
 
 async def start_slapd(handle: NodeHandle, settings: LDAPSettings, timeout: float = 60) -> None:
-    _service(settings, handle.name)
-    service = settings.service
-    assert service is not None
-    if service.systemd_unit:
-        await handle.host.run(["systemctl", "start", service.systemd_unit], timeout=120)
-    else:
-        assert service.start_command
-        await handle.container.run(service.start_command, timeout=120)
+    await start_server(handle, settings)
     await wait_ready(handle, settings, timeout)
 
 

@@ -1,0 +1,88 @@
+"""The guide's ldapGeneralConfigInstall.py for OpenDJ, with dsconfig: pre-encoded passwords
+allowed (Gluu writes hashed passwords), single-structural-objectclass behaviour 'accept',
+no size or lookthrough limit, no idle time limit (Gluu's pooled connections), and, beyond
+the guide, replication traffic encrypted (the crypto manager's ssl-encryption). Before
+replication is enabled, so the first initialisation already travels encrypted."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ...connection import NodeHandle
+from ...inventory import Inventory, LDAPSettings
+from ...plan import Change, NoOp, Outcome, Payload, Run, Step
+from .facts import OPENDJ_FACTS, OpenDJFacts
+from .tools import connection, restart, run_tool
+
+# (dsconfig sub-command and its target, property, wanted value).
+GLOBAL = ("set-global-configuration-prop",)
+POLICY = ("set-password-policy-prop", "--policy-name", '"Default Password Policy"')
+CRYPTO = ("set-crypto-manager-prop",)
+WANTED: tuple[tuple[tuple[str, ...], str, str], ...] = (
+    (POLICY, "allow-pre-encoded-passwords", "true"),
+    (GLOBAL, "single-structural-objectclass-behavior", "accept"),
+    (GLOBAL, "size-limit", "0"),
+    (GLOBAL, "lookthrough-limit", "0"),
+    (GLOBAL, "idle-time-limit", "0 s"),
+    (CRYPTO, "ssl-encryption", "true"),
+)
+
+
+def _same(have: str | None, want: str) -> bool:
+    if have is None:
+        return False
+    # Durations read back with their unit spelt out ("0 seconds" for "0 s").
+    return have.split()[0].lower() == want.split()[0].lower()
+
+
+def missing(facts: OpenDJFacts) -> list[tuple[tuple[str, ...], str, str]]:
+    return [w for w in WANTED if not _same(facts.setting(w[1]), w[2])]
+
+
+def batch(changes: list[tuple[tuple[str, ...], str, str]]) -> str:
+    """One dsconfig batch line per sub-command, every property it changes set there."""
+    by_command: dict[tuple[str, ...], list[str]] = {}
+    for command, name, value in changes:
+        by_command.setdefault(command, []).append(f'--set "{name}:{value}"')
+    return "\n".join(" ".join([*command, *sets]) for command, sets in by_command.items())
+
+
+@dataclass(frozen=True)
+class GeneralPayload(Payload):
+    batch: str
+    restart: bool  # the crypto manager changed: OpenDJ reads it only at start
+
+
+def _ldap(inventory: Inventory) -> LDAPSettings:
+    assert inventory.ldap is not None
+    return inventory.ldap
+
+
+class OpenDJGeneralStep(Step):
+    name = "ldap-general"
+    title = "LDAP general config (dsconfig)"
+    tools = ("ldapsearch", "openssl", "keytool", "java")
+    reads = touches = (OPENDJ_FACTS,)
+
+    async def plan_node(self, handle: NodeHandle, run: Run) -> Outcome:
+        facts: OpenDJFacts = await run.facts.of(OPENDJ_FACTS, handle)
+        todo = missing(facts)
+        if not todo:
+            return NoOp(handle.name, self.name, "pre-encoded passwords, object class behaviour, "
+                        "limits and encrypted replication are set")
+        return Change(handle.name, self.name, "set the guide's general configuration",
+                      tuple(f"{name}: {facts.setting(name) or 'unset'} -> {value}"
+                            for _cmd, name, value in todo)
+                      + (("then restart OpenDJ (it reads ssl-encryption at start)",)
+                         if any(c is CRYPTO for c, _n, _v in todo) else ()),
+                      payload=GeneralPayload(batch(todo), any(c is CRYPTO for c, _n, _v in todo)))
+
+    async def apply_change(self, handle: NodeHandle, change: Change, run: Run) -> None:
+        assert isinstance(change.payload, GeneralPayload)
+        settings = _ldap(run.inventory)
+        facts: OpenDJFacts = await run.facts.of(OPENDJ_FACTS, handle)
+        argv = [f"{settings.opendj.install_dir}/bin/dsconfig", *connection(handle, settings),
+                "--no-prompt", "--batchFilePath", f"@file:{change.payload.batch}"]
+        await run_tool(handle, run.inventory, argv, [facts.admin_cert] if facts.admin_cert else [])
+        if change.payload.restart:
+            await restart(handle, run.inventory)
