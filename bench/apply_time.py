@@ -4,7 +4,7 @@ Baseline, measured in the same run: one `status` read of the converged cluster (
 costs just to read every node once), so the ratios show what apply adds to reading. The
 fresh run is also broken down per step from apply's own journal.
 
-    .venv/bin/python bench/apply_time.py [--nodes 3] [--entries 36000] [--rounds 3]
+    .venv/bin/python bench/apply_time.py [--nodes 3] [--entries 36000] [--rounds 3] [--engine opendj]
 """
 
 from __future__ import annotations
@@ -49,12 +49,13 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=36000)
     parser.add_argument("--rounds", type=int, default=3, help="no-op applies and status reads")
     parser.add_argument("--base-address", default="127.0.16.11")
+    parser.add_argument("--engine", choices=["openldap", "opendj"], default="openldap")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         lab = Path(tmp) / "lab"
         inv = str(lab / "cluster.yaml")
         cli("lab", "up", "--nodes", str(args.nodes), "--entries", str(args.entries),
-            "--base-address", args.base_address, "--lab-dir", str(lab))
+            "--base-address", args.base_address, "--lab-dir", str(lab), "--engine", args.engine)
         try:
             planned = cli("plan", "-i", inv)
             fresh = cli("apply", "-i", inv, "--yes")
@@ -64,6 +65,7 @@ def main() -> None:
         finally:
             cli("lab", "down", "--lab-dir", str(lab))
     base = statistics.median(status)
+    print(f"engine: {args.engine}")
     print(f"status read, {args.nodes} nodes (baseline): median {base:.2f} s "
           f"(runs: {', '.join(f'{t:.2f}' for t in status)})")
     print(f"apply, fresh lab -> converged ({args.entries} entries on the primary): {fresh:.2f} s "

@@ -19,12 +19,12 @@ def cli(*args: str, timeout: float = 1800) -> str:
 
 
 @contextmanager
-def lab(nodes: int, entries: int, base: str) -> Iterator[Path]:
+def lab(nodes: int, entries: int, base: str, engine: str = "openldap") -> Iterator[Path]:
     """Yield the lab directory (its inventory is cluster.yaml inside)."""
     with tempfile.TemporaryDirectory() as tmp:
         lab_dir = Path(tmp) / "lab"
         cli("lab", "up", "--nodes", str(nodes), "--entries", str(entries),
-            "--base-address", base, "--lab-dir", str(lab_dir))
+            "--base-address", base, "--lab-dir", str(lab_dir), "--engine", engine)
         try:
             yield lab_dir
         finally:

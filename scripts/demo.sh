@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# The main job on a local lab: install, start 3 fake Gluu hosts with the seed's 36,000-entry
-# directory on the primary, check them, apply, then show the cluster at work (an LDAP write
-# on node 1 reaching node 3, a file edit on node 2 reaching node 1, certificates agreeing)
+# The main job on a local lab: install, start 3 fake Gluu hosts (OpenDJ, the guide's LDAP
+# server; LAB_ENGINE=openldap for slapd) with the seed's 36,000-entry directory on the
+# primary, check them, apply, then show the cluster at work (an LDAP write on node 1
+# reaching node 3, a file edit on node 2 reaching node 1, certificates agreeing)
 # and its status. Leaves the lab running.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
 gc=.venv/bin/gluu-cluster
 inv=gluu-lab/cluster.yaml
-$gc lab up --nodes "${LAB_NODES:-3}" --entries "${LAB_ENTRIES:-36000}"
+# The guide's own LDAP server by default; LAB_ENGINE=openldap for Gluu 3.x's slapd.
+$gc lab up --nodes "${LAB_NODES:-3}" --entries "${LAB_ENTRIES:-36000}" --engine "${LAB_ENGINE:-opendj}"
 $gc check -i $inv
 $gc apply -i $inv --yes
 $gc apply -i $inv --yes   # a second run has nothing to do

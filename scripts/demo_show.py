@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from gluu_cluster.connection import ClusterConnection, NodeHandle
 from gluu_cluster.facts.cache import FactCache
 from gluu_cluster.inventory import load_inventory
-from gluu_cluster.ldap.openldap.directory import NodeDirectory
+from gluu_cluster.ldap.engines import engine_for
 from gluu_cluster.pki.ca import cluster_ca_pem
 from gluu_cluster.pki.checks import cluster_cert_status
 
@@ -31,20 +31,20 @@ async def until(check: Callable[[], Awaitable[bool]], what: str) -> float:
 
 
 async def ldap_write(cluster: ClusterConnection, writer: str, reader: str) -> None:
-    assert cluster.inventory.ldap is not None
-    socket = cluster.inventory.ldap.ldapi_socket
-    w = NodeDirectory(cluster.handle(writer).container, socket)
-    r = NodeDirectory(cluster.handle(reader).container, socket)
+    inventory = cluster.inventory
+    assert inventory.ldap is not None
+    engine = engine_for(inventory.ldap)
     uid = f"demo-{int(time.time())}"
     dn = f"uid={uid},ou=people,o=gluu"
-    await w.modify(f"dn: {dn}\nobjectClass: inetOrgPerson\nuid: {uid}\ncn: Demo User\n"
-                   "sn: User\n", add=True)
+    await engine.add(cluster.handle(writer), inventory,
+                     f"dn: {dn}\nobjectClass: inetOrgPerson\nuid: {uid}\ncn: Demo User\nsn: User\n")
 
     async def arrived() -> bool:
-        return await r.entry(dn, ["1.1"]) is not None
+        return await engine.exists(cluster.handle(reader), inventory, dn)
 
     ms = await until(arrived, f"{dn} on {reader}")
-    print(f"LDAP: added {dn} on {writer}; {reader} had it after {ms:.0f} ms")
+    print(f"LDAP ({inventory.ldap.engine}): added {dn} on {writer}; {reader} had it after "
+          f"{ms:.0f} ms")
 
 
 async def file_edit(cluster: ClusterConnection, writer: str, reader: str) -> None:

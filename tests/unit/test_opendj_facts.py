@@ -73,3 +73,21 @@ def test_the_general_step_sets_what_a_fresh_server_lacks_in_one_batch() -> None:
         '--set "size-limit:0" --set "lookthrough-limit:0"',
         'set-crypto-manager-prop --set "ssl-encryption:true"',
     ]
+
+
+def test_a_conflict_entry_is_a_named_problem_with_its_dn() -> None:
+    from gluu_cluster.ldap.checks import NodeLDAPStatus, problems_of
+    from gluu_cluster.ldap.opendj import OpenDJEngine
+
+    out = b"".join(
+        render_section(name, 0, (RECORDED / f"node1-{file}").read_bytes())
+        for name, file in (("suffix", "suffix.ldif"), ("backends", "backend.ldif"),
+                           ("replication", "replication-monitor.ldif"),
+                           ("servers", "servers.ldif"), ("admin-cert", "admin-cert.pem"))
+    ) + render_section("general", 0, (RECORDED / "fresh-general.ldif").read_bytes()) + render_section(
+        "conflicts", 0, b"dn: entryuuid=0aa1+ou=dup,o=gluu\n\n")
+    facts = parse_facts("node1", "o=gluu", parse_sections(out))
+    assert facts.conflicts == ("entryuuid=0aa1+ou=dup,o=gluu",)
+    problems = problems_of([NodeLDAPStatus("node1", OpenDJEngine().replica(facts))], 1)
+    conflict = [p for p in problems if p.code == "LDAP-CONFLICT-ENTRY"]
+    assert len(conflict) == 1 and "entryuuid=0aa1+ou=dup,o=gluu" in conflict[0].detail

@@ -23,6 +23,9 @@ CONSUMERS_MISSING = define("LDAP-CONSUMERS-MISSING", "error", "run 'gluu-cluster
 DISCONNECTED = define("LDAP-CONSUMER-DISCONNECTED", "error",
                       "check that the provider is up and its certificate comes from the cluster "
                       "CA (gluu-cluster apply re-issues it)")
+CONFLICT = define("LDAP-CONFLICT-ENTRY", "error",
+                  "compare it with the entry it collided with and keep one (ldapmodify or "
+                  "ldapdelete on one node: the change replicates), then 'gluu-cluster ldap verify'")
 SYNC_DEADLINE = 120.0
 
 NOT_IN_SYNC = define("LDAP-NOT-IN-SYNC", "error",
@@ -107,6 +110,10 @@ def problems_of(nodes: Sequence[NodeLDAPStatus], expected_consumers: int) -> lis
                     "the provider is down, or its TLS certificate or the replicator bind is refused",
                     f"check that {c.provider} is up and its certificate comes from the cluster CA "
                     "(gluu-cluster apply re-issues it)"))
+        if n.replica is not None:
+            for dn in n.replica.conflicts:
+                problems.append(CONFLICT.at(n.node, f"conflict entry {dn}: two nodes wrote "
+                                            "the same name at once"))
     points = {n.node: n.point for n in healthy}
     for node, why in behind(points).items():
         problems.append(NOT_IN_SYNC.at(node, f"has not received every change: {why}"))

@@ -54,6 +54,8 @@ class ReplicaState:
     entries: int | None
     csns: tuple[str, ...]
     links: tuple[Link, ...]
+    # Entries replication could not place (a naming conflict), by DN: an operator decides.
+    conflicts: tuple[str, ...] = ()
 
 
 # The fact script of a bind: runs the engine's bind command it is given as arguments
@@ -123,6 +125,14 @@ class LDAPEngine(abc.ABC):
     @abc.abstractmethod
     def entry_csn(self, entry: Entry) -> str:
         """The entry's change sequence number (compares in time order)."""
+
+    @abc.abstractmethod
+    async def add(self, handle: NodeHandle, inventory: Inventory, ldif: str) -> None:
+        """Add the entries of ``ldif`` on the node (a write that replicates)."""
+
+    @abc.abstractmethod
+    async def exists(self, handle: NodeHandle, inventory: Inventory, dn: str) -> bool:
+        """Whether the node holds the entry now."""
 
     @abc.abstractmethod
     async def rewrite(self, handle: NodeHandle, inventory: Inventory, entry: Entry) -> None:

@@ -19,7 +19,7 @@ from ...inventory import Inventory, LDAPSettings, Node
 from ...pki.steps import ClusterCAStep
 from ..engine import BindResult, InitResult, LDAPEngine, ReplicaState
 from ..entry import Entry, parse_entries
-from .facts import OPENDJ_FACTS, OpenDJFacts, ldap_url
+from .facts import NO_SUCH_OBJECT, OPENDJ_FACTS, OpenDJFacts, ldap_url
 from .general import OpenDJGeneralStep
 from .replication import OpenDJInitStep, OpenDJReplicationStep, initialise, replication_port
 
@@ -51,7 +51,8 @@ class OpenDJEngine(LDAPEngine):
 
     def replica(self, facts: Any) -> ReplicaState:
         assert isinstance(facts, OpenDJFacts)
-        return ReplicaState(facts.server_id, facts.entries, facts.csns, facts.links)
+        return ReplicaState(facts.server_id, facts.entries, facts.csns, facts.links,
+                            facts.conflicts)
 
     def steps(self, inventory: Inventory) -> tuple[list[Step], list[Step]]:
         # The cluster CA first: the certificate sets import it into the truststores.
@@ -99,8 +100,34 @@ class OpenDJEngine(LDAPEngine):
         csns = [v.split(":")[1] for v in entry.get("ds-sync-hist") if v.count(":") >= 2]
         return max(csns, default="")
 
-    async def rewrite(self, handle: NodeHandle, inventory: Inventory, entry: Entry) -> None:
+    async def add(self, handle: NodeHandle, inventory: Inventory, ldif: str) -> None:
+        await self._modify(handle, inventory, ldif, add=True)
+
+    async def exists(self, handle: NodeHandle, inventory: Inventory, dn: str) -> bool:
         settings = _ldap(inventory)
+        password = settings.admin_password.resolve(inventory.base_dir).reveal()
+        result = await handle.container.run(
+            ["ldapsearch", "-x", "-LLL", "-H", ldap_url(handle.node.address, settings), "-D",
+             settings.admin_dn, "-y", "/dev/stdin", "-b", dn, "-s", "base", "1.1"],
+            stdin=password, timeout=60, check=False)
+        if result.exit_code == NO_SUCH_OBJECT:
+            return False
+        if not result.ok:
+            raise LDAPCommandError(handle.name, f"ldapsearch failed: {result.first_error_line()}")
+        return True
+
+    async def _modify(self, handle: NodeHandle, inventory: Inventory, ldif: str,
+                      add: bool = False) -> None:
+        settings = _ldap(inventory)
+        password = settings.admin_password.resolve(inventory.base_dir).reveal()
+        result = await handle.container.run(
+            ["sh", "-c", _MODIFY, "gluu-opendj-modify", ldap_url(handle.node.address, settings),
+             settings.admin_dn, "-a" if add else ""], stdin=password + "\n" + ldif,
+            timeout=120, check=False)
+        if not result.ok:
+            raise LDAPCommandError(handle.name, f"ldapmodify failed: {result.first_error_line()}")
+
+    async def rewrite(self, handle: NodeHandle, inventory: Inventory, entry: Entry) -> None:
         lines = [f"dn: {entry.dn}", "changetype: modify"]
         for name, values in sorted(entry.attrs.items()):
             if name in self.operational:
@@ -108,13 +135,7 @@ class OpenDJEngine(LDAPEngine):
             lines.append(f"replace: {name}")
             lines += [f"{name}:: {base64.b64encode(v).decode('ascii')}" for v in values]
             lines.append("-")
-        password = settings.admin_password.resolve(inventory.base_dir).reveal()
-        result = await handle.container.run(
-            ["sh", "-c", _MODIFY, "gluu-opendj-modify", ldap_url(handle.node.address, settings),
-             settings.admin_dn], stdin=password + "\n" + "\n".join(lines) + "\n",
-            timeout=120, check=False)
-        if not result.ok:
-            raise LDAPCommandError(handle.name, f"ldapmodify failed: {result.first_error_line()}")
+        await self._modify(handle, inventory, "\n".join(lines) + "\n")
 
 
 # stdin: the password, a newline, then the LDIF (kept 0600 in a 0700 folder while it runs).
@@ -125,5 +146,6 @@ trap 'rm -rf -- "$dir"' EXIT
 IFS= read -r pw
 printf '%s' "$pw" > "$dir/pw"
 cat > "$dir/change.ldif"
-ldapmodify -x -H "$1" -D "$2" -y "$dir/pw" -f "$dir/change.ldif"
+# $3: "-a" to add entries given without a changetype, else empty.
+ldapmodify -x -H "$1" -D "$2" -y "$dir/pw" ${3:+"$3"} -f "$dir/change.ldif"
 """

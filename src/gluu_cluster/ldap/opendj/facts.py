@@ -48,6 +48,8 @@ section replication q -b "cn=Replication,cn=monitor" -s sub "(objectClass=*)" "*
 section servers q -b "cn=Multimaster Synchronization,cn=Synchronization Providers,cn=config" \
   -s sub "(objectClass=ds-cfg-replication-server)" ds-cfg-replication-server \
   ds-cfg-replication-port
+# Naming conflicts replication could not resolve (presence-indexed by OpenDJ).
+section conflicts q -b "$suffix" -s sub -z 50 "(ds-sync-conflict=*)" 1.1
 section general q -b cn=config -s sub \
   "(|(objectClass=ds-cfg-root-config)(cn=Default Password Policy)(cn=Crypto Manager))" \
   ds-cfg-single-structural-objectclass-behavior ds-cfg-size-limit ds-cfg-lookthrough-limit \
@@ -89,6 +91,7 @@ class OpenDJFacts:
     connected_to: str | None  # the replication server it is connected to (host:port)
     replication_port: int | None  # its own replication server's, when it has one
     links: tuple[Link, ...]  # the peer replication servers its own one is connected to
+    conflicts: tuple[str, ...] = ()  # DNs of entries carrying ds-sync-conflict
     # The peer replication servers (host:port) its configuration names.
     configured_peers: frozenset[str] = frozenset()
     admin_cert: str | None = None  # PEM
@@ -150,6 +153,9 @@ def parse_facts(node: str, suffix: str, sections: Sections) -> OpenDJFacts:
         for name, _values in e.attrs.items():
             if name.startswith("ds-cfg-"):
                 general[name[len("ds-cfg-"):]] = e.first(name)
+    conflicts = sections["conflicts"]
+    # Exit 4: more than the 50 asked for (the first 50 are listed).
+    found = parse_entries(conflicts.stdout) if conflicts.exit_code in (0, 4) else []
     cert = sections["admin-cert"]
     csns = [c for c in (neutral_csn(v.split()[0]) for v in
                         (base.get("ds-sync-state") if base else [])) if c is not None]
@@ -163,6 +169,7 @@ def parse_facts(node: str, suffix: str, sections: Sections) -> OpenDJFacts:
         configured_peers=frozenset(configured),
         admin_cert=cert.out if cert.ok and "BEGIN CERTIFICATE" in cert.out else None,
         general=tuple(sorted(general.items())),
+        conflicts=tuple(e.dn for e in found),
     )
 
 

@@ -70,6 +70,13 @@ class OpenLDAPEngine(LDAPEngine):
     def entry_csn(self, entry: Entry) -> str:
         return entry.first("entryCSN")
 
+    async def add(self, handle: NodeHandle, inventory: Inventory, ldif: str) -> None:
+        await NodeDirectory(handle.container, ldap_of(inventory).ldapi_socket).modify(ldif, add=True)
+
+    async def exists(self, handle: NodeHandle, inventory: Inventory, dn: str) -> bool:
+        directory = NodeDirectory(handle.container, ldap_of(inventory).ldapi_socket)
+        return await directory.entry(dn, ["1.1"]) is not None
+
     async def rewrite(self, handle: NodeHandle, inventory: Inventory, entry: Entry) -> None:
         settings = ldap_of(inventory)
         modify = Modify(entry.dn)
