@@ -91,3 +91,25 @@ def test_a_conflict_entry_is_a_named_problem_with_its_dn() -> None:
     problems = problems_of([NodeLDAPStatus("node1", OpenDJEngine().replica(facts))], 1)
     conflict = [p for p in problems if p.code == "LDAP-CONFLICT-ENTRY"]
     assert len(conflict) == 1 and "entryuuid=0aa1+ou=dup,o=gluu" in conflict[0].detail
+
+
+def test_replication_servers_of_a_removed_node_are_forgotten_everywhere() -> None:
+    from dataclasses import replace
+
+    from gluu_cluster.ldap.opendj.replication import prune_batch
+
+    facts = parse_facts("node1", "o=gluu", sections("node1"))
+    both = frozenset({"127.0.33.11:8989", "127.0.33.12:8990"})
+    facts = replace(facts, configured_peers=both,
+                    domains=(("cn=schema", both), ("o=gluu", both)))
+    assert prune_batch(facts, set(both)) == ([], "")
+    stale, batch = prune_batch(facts, {"127.0.33.11:8989"})
+    assert stale == ["127.0.33.12:8990"]
+    assert batch.splitlines() == [
+        'set-replication-server-prop --provider-name "Multimaster Synchronization" '
+        '--remove "replication-server:127.0.33.12:8990"',
+        'set-replication-domain-prop --provider-name "Multimaster Synchronization" '
+        '--domain-name "cn=schema" --remove "replication-server:127.0.33.12:8990"',
+        'set-replication-domain-prop --provider-name "Multimaster Synchronization" '
+        '--domain-name "o=gluu" --remove "replication-server:127.0.33.12:8990"',
+    ]

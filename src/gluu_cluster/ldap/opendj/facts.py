@@ -46,8 +46,8 @@ section suffix q -b "$suffix" -s base "(objectClass=*)" entryUUID ds-sync-state 
 section backends q -b cn=monitor -s one "(ds-base-dn-entry-count=*)" ds-base-dn-entry-count
 section replication q -b "cn=Replication,cn=monitor" -s sub "(objectClass=*)" "*"
 section servers q -b "cn=Multimaster Synchronization,cn=Synchronization Providers,cn=config" \
-  -s sub "(objectClass=ds-cfg-replication-server)" ds-cfg-replication-server \
-  ds-cfg-replication-port
+  -s sub "(|(objectClass=ds-cfg-replication-server)(objectClass=ds-cfg-replication-domain))" \
+  ds-cfg-replication-server ds-cfg-replication-port ds-cfg-base-dn objectClass
 # Naming conflicts replication could not resolve (presence-indexed by OpenDJ).
 section conflicts q -b "$suffix" -s sub -z 50 "(ds-sync-conflict=*)" 1.1
 section general q -b cn=config -s sub \
@@ -92,8 +92,10 @@ class OpenDJFacts:
     replication_port: int | None  # its own replication server's, when it has one
     links: tuple[Link, ...]  # the peer replication servers its own one is connected to
     conflicts: tuple[str, ...] = ()  # DNs of entries carrying ds-sync-conflict
-    # The peer replication servers (host:port) its configuration names.
+    # The peer replication servers (host:port) its replication server's configuration
+    # names, and each replicated domain's (base DN -> servers).
     configured_peers: frozenset[str] = frozenset()
+    domains: tuple[tuple[str, frozenset[str]], ...] = ()
     admin_cert: str | None = None  # PEM
     # The general settings the guide's ldapGeneralConfigInstall.py makes: property -> value
     # (global configuration, default password policy, crypto manager).
@@ -146,8 +148,13 @@ def parse_facts(node: str, suffix: str, sections: Sections) -> OpenDJFacts:
                               phase="following" if e.first("following") == "true" else "",
                               connected=True, last_contact=""))
     configured: set[str] = set()
+    domains: dict[str, frozenset[str]] = {}
     for e in _entries(sections["servers"], "the replication server's configuration", node):
-        configured.update(v.lower() for v in e.get("ds-cfg-replication-server"))
+        servers = frozenset(v.lower() for v in e.get("ds-cfg-replication-server"))
+        if "ds-cfg-replication-domain" in {c.lower() for c in e.get("objectClass")}:
+            domains[e.first("ds-cfg-base-dn")] = servers
+        else:
+            configured.update(servers)
     general: dict[str, str] = {}
     for e in _entries(sections["general"], "cn=config", node):
         for name, _values in e.attrs.items():
@@ -167,6 +174,7 @@ def parse_facts(node: str, suffix: str, sections: Sections) -> OpenDJFacts:
         connected_to=connected, replication_port=rs_port,
         links=tuple(sorted(links, key=lambda link: link.provider)),
         configured_peers=frozenset(configured),
+        domains=tuple(sorted(domains.items())),
         admin_cert=cert.out if cert.ok and "BEGIN CERTIFICATE" in cert.out else None,
         general=tuple(sorted(general.items())),
         conflicts=tuple(e.dn for e in found),

@@ -15,7 +15,7 @@ from ...errors import NodeCheckError
 from ...inventory import Inventory, LDAPSettings, Node
 from ...plan import Change, NoOp, Outcome, Payload, Run, Step
 from .facts import OPENDJ_FACTS, OpenDJFacts
-from .tools import TRUST, run_tool
+from .tools import TRUST, connection, run_tool
 
 
 def _ldap(inventory: Inventory) -> LDAPSettings:
@@ -46,6 +46,24 @@ class EnablePayload(Payload):
     primary: str
 
 
+@dataclass(frozen=True)
+class PrunePayload(Payload):
+    batch: str  # dsconfig lines removing replication servers no longer in the inventory
+
+
+def prune_batch(facts: OpenDJFacts, wanted: set[str]) -> tuple[list[str], str]:
+    """(the replication servers this node still names that no node of the inventory has,
+    the dsconfig batch that forgets them in its replication server and every domain)."""
+    provider = '--provider-name "Multimaster Synchronization"'
+    lines = [f'set-replication-server-prop {provider} --remove "replication-server:{gone}"'
+             for gone in sorted(facts.configured_peers - wanted)]
+    for base, servers in facts.domains:
+        lines += [f'set-replication-domain-prop {provider} --domain-name "{base}" '
+                  f'--remove "replication-server:{gone}"' for gone in sorted(servers - wanted)]
+    stale = sorted(facts.configured_peers.union(*(s for _b, s in facts.domains)) - wanted)
+    return stale, "\n".join(lines)
+
+
 class OpenDJReplicationStep(Step):
     name = "ldap-replication"
     title = "OpenDJ replication (dsreplication enable)"
@@ -64,6 +82,13 @@ class OpenDJReplicationStep(Step):
         # enable updates the two servers it names, as the guide's loop does).
         joined = {rs_address(handle.node, settings), rs_address(primary, settings)}
         if facts.server_id is not None and joined <= facts.configured_peers:
+            stale, batch = prune_batch(facts, {rs_address(n, settings) for n in inventory.nodes})
+            if stale:
+                return Change(handle.name, self.name,
+                              f"stop replicating with {', '.join(stale)} (no inventory node)",
+                              ("the removed node itself is left as it is: stop its OpenDJ, or "
+                               "run 'dsreplication disable --disableAll' there",),
+                              payload=PrunePayload(batch))
             return NoOp(handle.name, self.name,
                         f"replicates {settings.suffix} (enabled with {primary.name})")
         if handle.name == primary.name:
@@ -74,9 +99,15 @@ class OpenDJReplicationStep(Step):
                       payload=EnablePayload(primary.name))
 
     async def apply_change(self, handle: NodeHandle, change: Change, run: Run) -> None:
-        assert isinstance(change.payload, EnablePayload)
         inventory = run.inventory
         settings = _ldap(inventory)
+        if isinstance(change.payload, PrunePayload):
+            facts: OpenDJFacts = await run.facts.of(OPENDJ_FACTS, handle)
+            argv = [f"{settings.opendj.install_dir}/bin/dsconfig", *connection(handle, settings),
+                    "--no-prompt", "--batchFilePath", f"@file:{change.payload.batch}"]
+            await run_tool(handle, inventory, argv, [facts.admin_cert] if facts.admin_cert else [])
+            return
+        assert isinstance(change.payload, EnablePayload)
         source = run.cluster.handle(change.payload.primary)
         admin = str(settings.opendj.admin_port)
         argv = [
