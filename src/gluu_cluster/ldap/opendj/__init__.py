@@ -19,7 +19,7 @@ from ...inventory import Inventory, LDAPSettings, Node
 from ...pki.steps import ClusterCAStep
 from ..engine import BindResult, InitResult, LDAPEngine, ReplicaState
 from ..entry import Entry, parse_entries
-from .facts import NO_SUCH_OBJECT, OPENDJ_FACTS, OpenDJFacts, ldap_url
+from .facts import NO_SUCH_OBJECT, OPENDJ_FACTS, OpenDJFacts, ldap_of, ldap_url
 from .general import OpenDJGeneralStep
 from .replication import OpenDJInitStep, OpenDJReplicationStep, initialise, replication_port
 
@@ -30,10 +30,6 @@ if TYPE_CHECKING:
 
 INVALID_CREDENTIALS = 49
 
-
-def _ldap(inventory: Inventory) -> LDAPSettings:
-    assert inventory.ldap is not None
-    return inventory.ldap
 
 
 class OpenDJEngine(LDAPEngine):
@@ -80,7 +76,7 @@ class OpenDJEngine(LDAPEngine):
                           time.monotonic() - started, "(none: OpenDJ keeps no copy)")
 
     async def _search(self, handle: NodeHandle, inventory: Inventory, argv: list[str]) -> bytes:
-        settings = _ldap(inventory)
+        settings = ldap_of(inventory)
         password = settings.admin_password.resolve(inventory.base_dir).reveal()
         result = await handle.container.run(
             ["ldapsearch", "-x", "-LLL", "-o", "ldif-wrap=no", "-H",
@@ -91,7 +87,7 @@ class OpenDJEngine(LDAPEngine):
         return result.stdout
 
     async def entries(self, handle: NodeHandle, inventory: Inventory) -> list[Entry]:
-        out = await self._search(handle, inventory, ["-b", _ldap(inventory).suffix, "-s", "sub",
+        out = await self._search(handle, inventory, ["-b", ldap_of(inventory).suffix, "-s", "sub",
                                                      "(objectClass=*)", "*", "ds-sync-hist"])
         return parse_entries(out)
 
@@ -104,7 +100,7 @@ class OpenDJEngine(LDAPEngine):
         await self._modify(handle, inventory, ldif, add=True)
 
     async def exists(self, handle: NodeHandle, inventory: Inventory, dn: str) -> bool:
-        settings = _ldap(inventory)
+        settings = ldap_of(inventory)
         password = settings.admin_password.resolve(inventory.base_dir).reveal()
         result = await handle.container.run(
             ["ldapsearch", "-x", "-LLL", "-H", ldap_url(handle.node.address, settings), "-D",
@@ -118,7 +114,7 @@ class OpenDJEngine(LDAPEngine):
 
     async def _modify(self, handle: NodeHandle, inventory: Inventory, ldif: str,
                       add: bool = False) -> None:
-        settings = _ldap(inventory)
+        settings = ldap_of(inventory)
         password = settings.admin_password.resolve(inventory.base_dir).reveal()
         result = await handle.container.run(
             ["sh", "-c", _MODIFY, "gluu-opendj-modify", ldap_url(handle.node.address, settings),

@@ -181,23 +181,24 @@ def parse_facts(node: str, suffix: str, sections: Sections) -> OpenDJFacts:
     )
 
 
-def _ldap(inventory: Inventory) -> LDAPSettings:
-    assert inventory.ldap is not None, "LDAP facts are read only for an inventory with 'ldap'"
+def ldap_of(inventory: Inventory) -> LDAPSettings:
+    """The LDAP settings: the engine's facts and steps exist only for an inventory with some."""
+    assert inventory.ldap is not None, "OpenDJ is read only for an inventory with 'ldap'"
     return inventory.ldap
 
 
 def _args(handle: NodeHandle, inventory: Inventory) -> list[str]:
-    settings = _ldap(inventory)
+    settings = ldap_of(inventory)
     return [ldap_url(handle.node.address, settings), settings.suffix, settings.admin_dn,
             f"{handle.node.address}:{settings.opendj.admin_port}"]
 
 
 def _password(inventory: Inventory) -> bytes:
-    settings = _ldap(inventory)
+    settings = ldap_of(inventory)
     return settings.admin_password.resolve(inventory.base_dir).reveal().encode()
 
 
 OPENDJ_FACTS = ScriptArea(
     "ldap-opendj", FACT_SCRIPT, _args,
-    lambda node, inventory, sections: parse_facts(node, _ldap(inventory).suffix, sections),
+    lambda node, inventory, sections: parse_facts(node, ldap_of(inventory).suffix, sections),
     timeout=lambda _inventory: FACT_TIMEOUT, stdin=_password)

@@ -9,10 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...connection import NodeHandle
-from ...inventory import Inventory, LDAPSettings
 from ...plan import Change, NoOp, Outcome, Payload, Run, Step
 from .facts import OPENDJ_FACTS, OpenDJFacts
-from .tools import connection, restart, run_tool
+from .tools import STEP_TOOLS, dsconfig_batch, restart
 
 # (dsconfig sub-command and its target, property, wanted value).
 GLOBAL = ("set-global-configuration-prop",)
@@ -53,15 +52,11 @@ class GeneralPayload(Payload):
     restart: bool  # the crypto manager changed: OpenDJ reads it only at start
 
 
-def _ldap(inventory: Inventory) -> LDAPSettings:
-    assert inventory.ldap is not None
-    return inventory.ldap
-
 
 class OpenDJGeneralStep(Step):
     name = "ldap-general"
     title = "LDAP general config (dsconfig)"
-    tools = ("ldapsearch", "openssl", "keytool", "java")
+    tools = STEP_TOOLS
     reads = touches = (OPENDJ_FACTS,)
 
     async def plan_node(self, handle: NodeHandle, run: Run) -> Outcome:
@@ -79,10 +74,7 @@ class OpenDJGeneralStep(Step):
 
     async def apply_change(self, handle: NodeHandle, change: Change, run: Run) -> None:
         assert isinstance(change.payload, GeneralPayload)
-        settings = _ldap(run.inventory)
         facts: OpenDJFacts = await run.facts.of(OPENDJ_FACTS, handle)
-        argv = [f"{settings.opendj.install_dir}/bin/dsconfig", *connection(handle, settings),
-                "--no-prompt", "--batchFilePath", f"@file:{change.payload.batch}"]
-        await run_tool(handle, run.inventory, argv, [facts.admin_cert] if facts.admin_cert else [])
+        await dsconfig_batch(handle, run.inventory, facts.admin_cert, change.payload.batch)
         if change.payload.restart:
             await restart(handle, run.inventory)

@@ -14,13 +14,8 @@ from ...connection import NodeHandle
 from ...errors import NodeCheckError
 from ...inventory import Inventory, LDAPSettings, Node
 from ...plan import Change, NoOp, Outcome, Payload, Run, Step
-from .facts import OPENDJ_FACTS, OpenDJFacts
-from .tools import TRUST, connection, run_tool
-
-
-def _ldap(inventory: Inventory) -> LDAPSettings:
-    assert inventory.ldap is not None, "an LDAP step was planned for an inventory without 'ldap'"
-    return inventory.ldap
+from .facts import OPENDJ_FACTS, OpenDJFacts, ldap_of
+from .tools import STEP_TOOLS, TRUST, dsconfig_batch, run_tool
 
 
 def replication_port(node: Node, settings: LDAPSettings) -> int:
@@ -67,12 +62,12 @@ def prune_batch(facts: OpenDJFacts, wanted: set[str]) -> tuple[list[str], str]:
 class OpenDJReplicationStep(Step):
     name = "ldap-replication"
     title = "OpenDJ replication (dsreplication enable)"
-    tools = ("ldapsearch", "openssl", "keytool", "java")
+    tools = STEP_TOOLS
     reads = touches = (OPENDJ_FACTS,)
 
     async def plan_node(self, handle: NodeHandle, run: Run) -> Outcome:
         inventory = run.inventory
-        settings = _ldap(inventory)
+        settings = ldap_of(inventory)
         primary = inventory.primary_node
         facts: OpenDJFacts = await run.facts.of(OPENDJ_FACTS, handle)
         if len(inventory.nodes) == 1:
@@ -100,12 +95,10 @@ class OpenDJReplicationStep(Step):
 
     async def apply_change(self, handle: NodeHandle, change: Change, run: Run) -> None:
         inventory = run.inventory
-        settings = _ldap(inventory)
+        settings = ldap_of(inventory)
         if isinstance(change.payload, PrunePayload):
             facts: OpenDJFacts = await run.facts.of(OPENDJ_FACTS, handle)
-            argv = [f"{settings.opendj.install_dir}/bin/dsconfig", *connection(handle, settings),
-                    "--no-prompt", "--batchFilePath", f"@file:{change.payload.batch}"]
-            await run_tool(handle, inventory, argv, [facts.admin_cert] if facts.admin_cert else [])
+            await dsconfig_batch(handle, inventory, facts.admin_cert, change.payload.batch)
             return
         assert isinstance(change.payload, EnablePayload)
         source = run.cluster.handle(change.payload.primary)
@@ -136,12 +129,12 @@ class InitPayload(Payload):
 class OpenDJInitStep(Step):
     name = "ldap-init"
     title = "initialise replicas (dsreplication initialize)"
-    tools = ("ldapsearch", "openssl", "keytool", "java")
+    tools = STEP_TOOLS
     reads = touches = (OPENDJ_FACTS,)
 
     async def plan_node(self, handle: NodeHandle, run: Run) -> Outcome:
         inventory = run.inventory
-        settings = _ldap(inventory)
+        settings = ldap_of(inventory)
         primary = inventory.primary_node
         if handle.name == primary.name:
             return NoOp(handle.name, self.name, "the primary: the others are made like it")
@@ -168,7 +161,7 @@ async def initialise(source: NodeHandle, target: NodeHandle, inventory: Inventor
                      certs: list[str]) -> None:
     """``dsreplication initialize`` of target from source (run on source; ``certs``: the
     two nodes' administration certificates at least)."""
-    settings = _ldap(inventory)
+    settings = ldap_of(inventory)
     admin = str(settings.opendj.admin_port)
     argv = [
         f"{settings.opendj.install_dir}/bin/dsreplication", "initialize", "--no-prompt",

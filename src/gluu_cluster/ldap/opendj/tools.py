@@ -19,7 +19,7 @@ from ...connection import NodeHandle
 from ...errors import LDAPCommandError, NodeCheckError
 from ...inventory import Inventory, LDAPSettings
 from ..service import start_server, stop_server
-from .facts import ldap_url
+from .facts import ldap_of, ldap_url
 
 # stdin: the directory manager's password, a newline, the global administrator's, a
 # newline, then PEM certificates to trust. argv: the tool and its arguments.
@@ -69,21 +69,17 @@ TRUST = ("--trustStorePath", "@truststore", "--trustStorePasswordFile", "@trusts
 def admin_password(inventory: Inventory) -> str:
     """The replication global administrator's ('admin' in cn=admin data): the
     inventory's replication password, else the directory manager's."""
-    settings = _ldap(inventory)
+    settings = ldap_of(inventory)
     ref = settings.replication_password or settings.admin_password
     return ref.resolve(inventory.base_dir).reveal()
 
-
-def _ldap(inventory: Inventory) -> LDAPSettings:
-    assert inventory.ldap is not None
-    return inventory.ldap
 
 
 async def run_tool(handle: NodeHandle, inventory: Inventory, argv: Sequence[str],
                    certs: Sequence[str], timeout: float = 900) -> str:
     """Run an OpenDJ tool with the secrets and trust in files; its output, or a one-line
     error naming the node."""
-    settings = _ldap(inventory)
+    settings = ldap_of(inventory)
     dm = settings.admin_password.resolve(inventory.base_dir).reveal()
     stdin = f"{dm}\n{admin_password(inventory)}\n" + "".join(certs)
     result = await handle.container.run(["sh", "-c", TOOL_SCRIPT, "gluu-opendj-tool", *argv],
@@ -100,7 +96,7 @@ async def run_tool(handle: NodeHandle, inventory: Inventory, argv: Sequence[str]
 async def restart(handle: NodeHandle, inventory: Inventory, timeout: float = 180) -> None:
     """Stop and start the node's OpenDJ (ldap.service), then wait until it answers on its
     LDAP port: some settings (the crypto manager's) are read only at start."""
-    settings = _ldap(inventory)
+    settings = ldap_of(inventory)
     await stop_server(handle, settings)
     await start_server(handle, settings)
     url = ldap_url(handle.node.address, settings)
@@ -116,3 +112,16 @@ async def restart(handle: NodeHandle, inventory: Inventory, timeout: float = 180
         await asyncio.sleep(0.5)
     raise NodeCheckError(handle.name, f"OpenDJ did not answer on {url} within {timeout:g} s "
                          f"after a restart: {last}")
+
+
+# What the OpenDJ steps run inside the container (the preflight checks for them).
+STEP_TOOLS = ("ldapsearch", "openssl", "keytool", "java")
+
+
+async def dsconfig_batch(handle: NodeHandle, inventory: Inventory, admin_cert: str | None,
+                         batch: str) -> None:
+    """Run a dsconfig batch against the node's own administration connector."""
+    settings = ldap_of(inventory)
+    argv = [f"{settings.opendj.install_dir}/bin/dsconfig", *connection(handle, settings),
+            "--no-prompt", "--batchFilePath", f"@file:{batch}"]
+    await run_tool(handle, inventory, argv, [admin_cert] if admin_cert else [])
