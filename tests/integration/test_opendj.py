@@ -3,6 +3,9 @@ then one apply makes them one replicated cluster (dsreplication enable + initial
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
 import subprocess
 import threading
 import time
@@ -13,6 +16,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from gluu_cluster.connection import ClusterConnection
+from gluu_cluster.ldap.checks import wait_in_sync
+from gluu_cluster.ldap.service import start_server
 from tests.helpers import run_cli, scan_command_lines
 from tests.integration.conftest import RunningLab, running_lab
 
@@ -119,6 +125,49 @@ def test_a_write_on_each_node_is_seen_on_every_node(converged: Converged) -> Non
                 missing.discard((reader, writer))
         time.sleep(0.2)
     assert not missing, f"not replicated (reader, writer): {sorted(missing)}"
+
+
+def _count(converged: Converged, node: str, prefix: str) -> int:
+    found = ldap("ldapsearch", converged, node, "-LLL", "-b", "ou=people,o=gluu", "-s", "one",
+                 f"(uid={prefix}*)", "1.1")
+    assert found.returncode == 0, found.stderr
+    return sum(1 for line in found.stdout.splitlines() if line.startswith("dn:"))
+
+
+def test_an_opendj_killed_during_1000_writes_catches_up_after_restart(
+        converged: Converged) -> None:
+    lab = converged.lab
+    records = "".join(f"dn: uid=bulk{i:04d},ou=people,o=gluu\nobjectClass: inetOrgPerson\n"
+                      f"uid: bulk{i:04d}\ncn: Bulk {i}\nsn: Bulk\n\n" for i in range(1000))
+    writer = subprocess.Popen(
+        ["ldapadd", "-x", "-H", f"ldap://{ADDRESSES['node1']}:{LDAP_PORT}", "-D",
+         "cn=directory manager", "-y", str(converged.password_file)],
+        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    assert writer.stdin is not None
+    feeder = threading.Thread(target=lambda: (writer.stdin.write(records),  # type: ignore[union-attr]
+                                              writer.stdin.close()))  # type: ignore[union-attr]
+    feeder.start()
+    deadline = time.monotonic() + 60
+    # Killed once the writes are seen flowing into node2 (an observed event, not a delay).
+    while ldap("ldapsearch", converged, "node2", "-LLL", "-b", "uid=bulk0050,ou=people,o=gluu",
+               "-s", "base", "1.1").returncode != 0:
+        assert time.monotonic() < deadline, "the first writes never reached node2"
+        time.sleep(0.1)
+    pid_file = lab.root("node2") / "opt/opendj/logs/server.pid"
+    os.kill(int(pid_file.read_text().split()[0]), signal.SIGKILL)
+    feeder.join(timeout=300)
+    assert writer.wait(timeout=300) == 0, writer.stderr.read() if writer.stderr else ""
+    assert _count(converged, "node1", "bulk") == 1000
+
+    async def restart_and_wait() -> None:
+        async with ClusterConnection(lab.inventory) as cluster:
+            assert lab.inventory.ldap is not None
+            await start_server(cluster.handle("node2"), lab.inventory.ldap)
+            await wait_in_sync(cluster, deadline_s=300)
+
+    asyncio.run(restart_and_wait())
+    for node in ADDRESSES:
+        assert _count(converged, node, "bulk") == 1000, node
 
 
 def test_no_password_on_any_command_line_while_apply_ran(converged: Converged) -> None:
