@@ -1,17 +1,16 @@
 """The facts of one plan or apply run: each node's facts per area read once, in parallel,
 and read again only on the node and in the areas a change touched.
 
-An area's facts are declared once in ``<area>/facts.py``: mostly a :class:`ScriptArea`
-(a fixed fact script, its arguments and its pure parser), else a :class:`CommandArea`
-with a reader of its own (a bind that sends a secret on stdin). Steps ask the cache for them,
-never the node. The script areas a run needs of one node are read together, in one
-round trip (:func:`~.script.run_batch`).
+An area's facts are declared once in ``<area>/facts.py`` as a :class:`ScriptArea`: a
+fixed fact script, its arguments, what it reads on stdin (a bind's password) and its pure
+parser. Steps ask the cache for them, never the node. The areas a run needs of one node
+are read together, in one round trip (:func:`~.script.run_batch`).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -35,18 +34,6 @@ class FactArea(Generic[T]):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name})"
-
-
-@dataclass(frozen=True, eq=False, repr=False)
-class CommandArea(FactArea[T]):
-    """An area read by a reader of its own (never batched: a bind sends a secret on
-    stdin, a batch has one stdin for all)."""
-
-    name: str
-    reader: Callable[[NodeHandle, Inventory], Awaitable[T]]
-
-    async def read(self, handle: NodeHandle, inventory: Inventory) -> T:
-        return await self.reader(handle, inventory)
 
 
 @dataclass(frozen=True, eq=False, repr=False)

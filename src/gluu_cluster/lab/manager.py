@@ -315,9 +315,3 @@ class Lab:
                 inventory.unlink()
         shutil.rmtree(layout.dir, ignore_errors=True)
         return stopped
-
-
-def _write_text(path: Path, text: str, mode: int) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    path.chmod(mode)

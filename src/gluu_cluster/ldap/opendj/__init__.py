@@ -19,7 +19,7 @@ from ...inventory import Inventory, LDAPSettings, Node
 from ...pki.steps import ClusterCAStep
 from ..engine import BindResult, InitResult, LDAPEngine, ReplicaState
 from ..entry import Entry, parse_entries
-from .facts import NO_SUCH_OBJECT, OPENDJ_FACTS, OpenDJFacts, ldap_of, ldap_url
+from .facts import NO_SUCH_OBJECT, OPENDJ_FACTS, OpenDJFacts, dm_password, ldap_of, ldap_url
 from .general import OpenDJGeneralStep
 from .replication import OpenDJInitStep, OpenDJReplicationStep, initialise, replication_port
 
@@ -75,20 +75,27 @@ class OpenDJEngine(LDAPEngine):
         return InitResult(source.name, target.name, facts.entries or 0, facts.csns,
                           time.monotonic() - started, "(none: OpenDJ keeps no copy)")
 
-    async def _search(self, handle: NodeHandle, inventory: Inventory, argv: list[str]) -> bytes:
+    async def _search(self, handle: NodeHandle, inventory: Inventory, argv: list[str],
+                      timeout: float) -> bytes | None:
+        """The search's LDIF, or None when its base does not exist."""
         settings = ldap_of(inventory)
-        password = settings.admin_password.resolve(inventory.base_dir).reveal()
         result = await handle.container.run(
             ["ldapsearch", "-x", "-LLL", "-o", "ldif-wrap=no", "-H",
              ldap_url(handle.node.address, settings), "-D", settings.admin_dn, "-y", "/dev/stdin",
-             *argv], stdin=password, timeout=1800, check=False)
+             *argv], stdin=dm_password(inventory), timeout=timeout, check=False)
+        if result.exit_code == NO_SUCH_OBJECT:
+            return None
         if not result.ok:
             raise LDAPCommandError(handle.name, f"ldapsearch failed: {result.first_error_line()}")
         return result.stdout
 
     async def entries(self, handle: NodeHandle, inventory: Inventory) -> list[Entry]:
-        out = await self._search(handle, inventory, ["-b", ldap_of(inventory).suffix, "-s", "sub",
-                                                     "(objectClass=*)", "*", "ds-sync-hist"])
+        suffix = ldap_of(inventory).suffix
+        out = await self._search(handle, inventory, ["-b", suffix, "-s", "sub",
+                                                     "(objectClass=*)", "*", "ds-sync-hist"],
+                                 timeout=1800)
+        if out is None:
+            raise LDAPCommandError(handle.name, f"ldapsearch failed: no such object {suffix}")
         return parse_entries(out)
 
     def entry_csn(self, entry: Entry) -> str:
@@ -100,25 +107,15 @@ class OpenDJEngine(LDAPEngine):
         await self._modify(handle, inventory, ldif, add=True)
 
     async def exists(self, handle: NodeHandle, inventory: Inventory, dn: str) -> bool:
-        settings = ldap_of(inventory)
-        password = settings.admin_password.resolve(inventory.base_dir).reveal()
-        result = await handle.container.run(
-            ["ldapsearch", "-x", "-LLL", "-H", ldap_url(handle.node.address, settings), "-D",
-             settings.admin_dn, "-y", "/dev/stdin", "-b", dn, "-s", "base", "1.1"],
-            stdin=password, timeout=60, check=False)
-        if result.exit_code == NO_SUCH_OBJECT:
-            return False
-        if not result.ok:
-            raise LDAPCommandError(handle.name, f"ldapsearch failed: {result.first_error_line()}")
-        return True
+        found = await self._search(handle, inventory, ["-b", dn, "-s", "base", "1.1"], timeout=60)
+        return found is not None
 
     async def _modify(self, handle: NodeHandle, inventory: Inventory, ldif: str,
                       add: bool = False) -> None:
         settings = ldap_of(inventory)
-        password = settings.admin_password.resolve(inventory.base_dir).reveal()
         result = await handle.container.run(
             ["sh", "-c", _MODIFY, "gluu-opendj-modify", ldap_url(handle.node.address, settings),
-             settings.admin_dn, "-a" if add else ""], stdin=password + "\n" + ldif,
+             settings.admin_dn, "-a" if add else ""], stdin=dm_password(inventory) + "\n" + ldif,
             timeout=120, check=False)
         if not result.ok:
             raise LDAPCommandError(handle.name, f"ldapmodify failed: {result.first_error_line()}")

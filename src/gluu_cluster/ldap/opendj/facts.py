@@ -193,12 +193,13 @@ def _args(handle: NodeHandle, inventory: Inventory) -> list[str]:
             f"{handle.node.address}:{settings.opendj.admin_port}"]
 
 
-def _password(inventory: Inventory) -> bytes:
-    settings = ldap_of(inventory)
-    return settings.admin_password.resolve(inventory.base_dir).reveal().encode()
+def dm_password(inventory: Inventory) -> str:
+    """The directory manager's password (for stdin or a 0600 file, never argv)."""
+    return ldap_of(inventory).admin_password.resolve(inventory.base_dir).reveal()
 
 
 OPENDJ_FACTS = ScriptArea(
     "ldap-opendj", FACT_SCRIPT, _args,
     lambda node, inventory, sections: parse_facts(node, ldap_of(inventory).suffix, sections),
-    timeout=lambda _inventory: FACT_TIMEOUT, stdin=_password)
+    timeout=lambda _inventory: FACT_TIMEOUT,
+    stdin=lambda inventory: dm_password(inventory).encode())

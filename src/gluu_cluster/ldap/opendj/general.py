@@ -65,12 +65,13 @@ class OpenDJGeneralStep(Step):
         if not todo:
             return NoOp(handle.name, self.name, "pre-encoded passwords, object class behaviour, "
                         "limits and encrypted replication are set")
+        restarts = any(command is CRYPTO for command, _name, _value in todo)
         return Change(handle.name, self.name, "set the guide's general configuration",
                       tuple(f"{name}: {facts.setting(name) or 'unset'} -> {value}"
                             for _cmd, name, value in todo)
                       + (("then restart OpenDJ (it reads ssl-encryption at start)",)
-                         if any(c is CRYPTO for c, _n, _v in todo) else ()),
-                      payload=GeneralPayload(batch(todo), any(c is CRYPTO for c, _n, _v in todo)))
+                         if restarts else ()),
+                      payload=GeneralPayload(batch(todo), restarts))
 
     async def apply_change(self, handle: NodeHandle, change: Change, run: Run) -> None:
         assert isinstance(change.payload, GeneralPayload)

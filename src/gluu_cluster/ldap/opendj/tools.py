@@ -19,7 +19,7 @@ from ...connection import NodeHandle
 from ...errors import LDAPCommandError, NodeCheckError
 from ...inventory import Inventory, LDAPSettings
 from ..service import start_server, stop_server
-from .facts import ldap_of, ldap_url
+from .facts import dm_password, ldap_of, ldap_url
 
 # stdin: the directory manager's password, a newline, the global administrator's, a
 # newline, then PEM certificates to trust. argv: the tool and its arguments.
@@ -66,7 +66,7 @@ def connection(handle: NodeHandle, settings: LDAPSettings) -> list[str]:
 TRUST = ("--trustStorePath", "@truststore", "--trustStorePasswordFile", "@truststore-password")
 
 
-def admin_password(inventory: Inventory) -> str:
+def global_admin_password(inventory: Inventory) -> str:
     """The replication global administrator's ('admin' in cn=admin data): the
     inventory's replication password, else the directory manager's."""
     settings = ldap_of(inventory)
@@ -74,14 +74,11 @@ def admin_password(inventory: Inventory) -> str:
     return ref.resolve(inventory.base_dir).reveal()
 
 
-
 async def run_tool(handle: NodeHandle, inventory: Inventory, argv: Sequence[str],
                    certs: Sequence[str], timeout: float = 900) -> str:
     """Run an OpenDJ tool with the secrets and trust in files; its output, or a one-line
     error naming the node."""
-    settings = ldap_of(inventory)
-    dm = settings.admin_password.resolve(inventory.base_dir).reveal()
-    stdin = f"{dm}\n{admin_password(inventory)}\n" + "".join(certs)
+    stdin = f"{dm_password(inventory)}\n{global_admin_password(inventory)}\n" + "".join(certs)
     result = await handle.container.run(["sh", "-c", TOOL_SCRIPT, "gluu-opendj-tool", *argv],
                                         stdin=stdin, timeout=timeout, check=False)
     if not result.ok:
