@@ -74,6 +74,34 @@ def test_preflight_thresholds_clock_and_properties(tmp_path: Path) -> None:
     assert {p.code for p in found} >= {"PRE-GLUU-VERSION"}
 
 
+def test_preflight_opendj_installed_and_its_heap_within_the_nodes_ram(tmp_path: Path) -> None:
+    from gluu_cluster.preflight.facts import heap_mb
+
+    # As config/java.properties of OpenDJ 5.0.3 spells them; the last -Xmx wins.
+    assert heap_mb("-server -Xms256m -Xmx2g -XX:+UseG1GC") == 2048
+    assert heap_mb("-Xmx512M -Xmx1024m") == 1024
+    assert heap_mb("-Xmx1073741824") == 1024
+    assert heap_mb("-server -Xms2g") is None and heap_mb("") is None
+    inv = _inventory(tmp_path, "ldap:\n  engine: opendj\n  admin_password: {file: pw}\n")
+    ram = 4 * 1024 * 1024  # kB
+
+    def states(**facts: object) -> dict[str, tuple[str, str | None]]:
+        found = evaluate.opendj(inv, NodeFacts("n1", mem_kb=ram, **facts))  # type: ignore[arg-type]
+        return {v.requirement: (v.state, v.problem.code if v.problem else None) for v in found}
+
+    assert states() == {}  # not asked: another engine
+    assert states(opendj_installed=True, opendj_heap_mb=1024) == {
+        "OpenDJ": ("pass", None), "OpenDJ heap": ("pass", None)}
+    assert states(opendj_installed=True, opendj_heap_mb=3072)["OpenDJ heap"] == (
+        "fail", "PRE-OPENDJ-HEAP")
+    assert states(opendj_installed=True)["OpenDJ heap"] == ("warn", "PRE-OPENDJ-HEAP-UNSET")
+    missing = evaluate.opendj(inv, NodeFacts("n1", mem_kb=ram, opendj_installed=False))  # type: ignore[arg-type]
+    assert [v.requirement for v in missing] == ["OpenDJ"] and missing[0].problem is not None
+    fix = missing[0].problem.fix
+    assert "unzip opendj-server-legacy-5.0.3.zip -d /opt'" in fix and "/opt/opendj/setup" in fix
+    assert "--ldapsPort 1636 --adminConnectorPort 4444 --baseDN o=gluu" in fix
+
+
 def test_preflight_names_ports_and_parsing() -> None:
     values, missing, resolves = parse_lines("cpus=2\nmissing=python3\nresolve:n2=10.0.0.9\nnoise")
     assert values == {"cpus": "2"} and missing == ["python3"] and resolves == {"n2": "10.0.0.9"}

@@ -13,15 +13,19 @@ from gluu_cluster.ldap.opendj.general import batch, missing
 RECORDED = Path(__file__).parent / "fixtures" / "opendj"
 
 
-def sections(node: str) -> Sections:
-    out = b""
-    for name, file in (("suffix", "suffix.ldif"), ("backends", "backend.ldif"),
-                       ("replication", "replication-monitor.ldif"), ("servers", "servers.ldif"),
-                       ("admin-cert", "admin-cert.pem")):
-        out += render_section(name, 0, (RECORDED / f"{node}-{file}").read_bytes())
-    # Recorded on a freshly set up node: the defaults the general step changes.
-    out += render_section("general", 0, (RECORDED / "fresh-general.ldif").read_bytes())
-    return parse_sections(out)
+def sections(node: str, **override: tuple[int, bytes]) -> Sections:
+    """The node's recorded fact script output; ``override``: a section's (exit, output)."""
+    recorded = {name: (0, (RECORDED / f"{node}-{file}").read_bytes())
+                for name, file in (("suffix", "suffix.ldif"), ("backends", "backend.ldif"),
+                                   ("replication", "replication-monitor.ldif"),
+                                   ("servers", "servers.ldif"), ("admin-cert", "admin-cert.pem"))}
+    # Recorded on a freshly set up node: the defaults the general and TLS steps change.
+    recorded["general"] = (0, (RECORDED / "fresh-general.ldif").read_bytes())
+    recorded["key-stores"] = (0, (RECORDED / "fresh-key-stores.ldif").read_bytes())
+    recorded["ldaps-cert"] = (0, (RECORDED / "node1-ldaps-cert.pem").read_bytes())
+    recorded.update(override)
+    return parse_sections(b"".join(render_section(name, code, out)
+                                   for name, (code, out) in recorded.items()))
 
 
 def test_csns_translate_to_the_neutral_form_in_time_order() -> None:
@@ -35,6 +39,7 @@ def test_a_replicated_node_reads_its_server_id_entries_state_and_peer() -> None:
     one, two = (parse_facts(n, "o=gluu", sections(n)) for n in ("node1", "node2"))
     assert (one.server_id, two.server_id) == (21588, 2304)
     assert one.entries == two.entries == 113
+    assert one.backend_id == "userRoot"  # recorded with ds-backend-id (node2: before it was read)
     assert one.generation_id == two.generation_id == "2174569"
     assert one.connected_to == "127.0.33.11:8989" and one.replication_port == 8989
     assert [link.provider for link in one.links] == ["127.0.33.12:8990"]
@@ -47,13 +52,9 @@ def test_a_replicated_node_reads_its_server_id_entries_state_and_peer() -> None:
 
 
 def test_a_standalone_node_has_no_replication_facts() -> None:
-    out = (render_section("suffix", 0, b"dn: o=gluu\nentryUUID: e3b8b668-8139-3310-86d7-59ca1f4696fc\n")
-           + render_section("backends", 0, (RECORDED / "node1-backend.ldif").read_bytes())
-           + render_section("replication", 32, b"", b"No Such Object (32)")
-           + render_section("servers", 32, b"", b"No Such Object (32)")
-           + render_section("admin-cert", 1, b"", b"")
-           + render_section("general", 0, (RECORDED / "fresh-general.ldif").read_bytes()))
-    facts = parse_facts("node1", "o=gluu", parse_sections(out))
+    facts = parse_facts("node1", "o=gluu", sections(
+        "node1", suffix=(0, b"dn: o=gluu\nentryUUID: e3b8b668-8139-3310-86d7-59ca1f4696fc\n"),
+        replication=(32, b""), servers=(32, b""), **{"admin-cert": (1, b"")}))
     assert (facts.server_id, facts.links, facts.csns, facts.generation_id) == (None, (), (), None)
     assert facts.entries == 113
 
@@ -79,14 +80,8 @@ def test_a_conflict_entry_is_a_named_problem_with_its_dn() -> None:
     from gluu_cluster.ldap.checks import NodeLDAPStatus, problems_of
     from gluu_cluster.ldap.opendj import OpenDJEngine
 
-    out = b"".join(
-        render_section(name, 0, (RECORDED / f"node1-{file}").read_bytes())
-        for name, file in (("suffix", "suffix.ldif"), ("backends", "backend.ldif"),
-                           ("replication", "replication-monitor.ldif"),
-                           ("servers", "servers.ldif"), ("admin-cert", "admin-cert.pem"))
-    ) + render_section("general", 0, (RECORDED / "fresh-general.ldif").read_bytes()) + render_section(
-        "conflicts", 0, b"dn: entryuuid=0aa1+ou=dup,o=gluu\n\n")
-    facts = parse_facts("node1", "o=gluu", parse_sections(out))
+    facts = parse_facts("node1", "o=gluu", sections(
+        "node1", conflicts=(0, b"dn: entryuuid=0aa1+ou=dup,o=gluu\n\n")))
     assert facts.conflicts == ("entryuuid=0aa1+ou=dup,o=gluu",)
     problems = problems_of([NodeLDAPStatus("node1", OpenDJEngine().replica(facts))], 1)
     conflict = [p for p in problems if p.code == "LDAP-CONFLICT-ENTRY"]
@@ -102,10 +97,10 @@ def test_replication_servers_of_a_removed_node_are_forgotten_everywhere() -> Non
     both = frozenset({"127.0.33.11:8989", "127.0.33.12:8990"})
     facts = replace(facts, configured_peers=both,
                     domains=(("cn=schema", both), ("o=gluu", both)))
-    assert prune_batch(facts, set(both)) == ([], "")
+    assert prune_batch(facts, set(both)) == ([], [])
     stale, batch = prune_batch(facts, {"127.0.33.11:8989"})
     assert stale == ["127.0.33.12:8990"]
-    assert batch.splitlines() == [
+    assert batch == [
         'set-replication-server-prop --provider-name "Multimaster Synchronization" '
         '--remove "replication-server:127.0.33.12:8990"',
         'set-replication-domain-prop --provider-name "Multimaster Synchronization" '
@@ -113,3 +108,65 @@ def test_replication_servers_of_a_removed_node_are_forgotten_everywhere() -> Non
         'set-replication-domain-prop --provider-name "Multimaster Synchronization" '
         '--domain-name "o=gluu" --remove "replication-server:127.0.33.12:8990"',
     ]
+
+
+def test_replication_leaves_from_the_nodes_address_once_set_everywhere() -> None:
+    from gluu_cluster.ldap.opendj.replication import source_batch
+
+    # As dsreplication enable leaves it: OpenDJ lets the kernel pick the source address.
+    facts = parse_facts("node1", "o=gluu", sections("node1"))
+    assert set(dict(facts.source_addresses).values()) == {""}
+    lines = source_batch(facts, "127.0.33.11")
+    assert len(lines) == len(facts.source_addresses) == len(facts.domains) + 1
+    assert ('set-replication-server-prop --provider-name "Multimaster Synchronization" '
+            '--set "source-address:127.0.33.11"') in lines
+    # Recorded after the step set it (3 nodes): nothing left to do, and a node whose
+    # address changed gets every one set again.
+    sourced = parse_facts("node1", "o=gluu", sections(
+        "node1", servers=(0, (RECORDED / "node1-servers-sourced.ldif").read_bytes())))
+    assert dict(sourced.source_addresses) == {"": "127.0.33.11", "cn=admin data": "127.0.33.11",
+                                              "cn=schema": "127.0.33.11", "o=gluu": "127.0.33.11"}
+    assert source_batch(sourced, "127.0.33.11") == []
+    moved = source_batch(sourced, "127.0.33.99")
+    assert len(moved) == 4
+    assert ('set-replication-domain-prop --provider-name "Multimaster Synchronization" '
+            '--domain-name "o=gluu" --set "source-address:127.0.33.99"') in moved
+
+
+def test_verify_lists_conflict_entries_and_repair_keeps_them_as_ldif(tmp_path: Path) -> None:
+    from gluu_cluster.ldap.entry import parse_entries
+    from gluu_cluster.ldap.opendj import OpenDJEngine
+    from gluu_cluster.ldap.verify import digest, keep
+
+    engine = OpenDJEngine()
+    # As OpenDJ 5.0.3 returned them after two nodes renamed an entry to one name at once.
+    loser, winner = parse_entries(
+        b"dn: entryuuid=a413e334-50ff-4236-bfa6-8e416e605125+uid=clash3,ou=people,o=gluu\n"
+        b"cn: b\nds-sync-conflict: uid=clash3,ou=people,o=gluu\n"
+        b"ds-sync-hist: dn:000001a21411d63c668200000006:moddn\n"
+        b"entryUUID: a413e334-50ff-4236-bfa6-8e416e605125\nobjectClass: top\n"
+        b"objectClass: inetOrgPerson\nsn: S\nuid: clash3\n\n"
+        b"dn: uid=clash3,ou=people,o=gluu\ncn: a\n"
+        b"ds-sync-hist: dn:000001a21411d6200c4f00000007:moddn\n"
+        b"entryUUID: 5216fa2c-1efd-44db-a55d-3c9f7266c4fe\nobjectClass: top\n"
+        b"objectClass: inetOrgPerson\nsn: S\nuid: clash3\ndescription:: IGxlYWRpbmcgc3BhY2U=\n\n")
+    assert engine.conflict_of(loser) == "uid=clash3,ou=people,o=gluu"
+    assert engine.conflict_of(winner) is None
+    # The same user attributes under another entryUUID differ (what verify compares).
+    same_but_uuid = parse_entries(
+        b"dn: uid=clash3,ou=people,o=gluu\ncn: a\nentryUUID: 0000\nobjectClass: top\n"
+        b"objectClass: inetOrgPerson\nsn: S\nuid: clash3\ndescription:: IGxlYWRpbmcgc3BhY2U=\n")
+    assert digest(winner, engine).digest == digest(same_but_uuid[0], engine).digest
+    assert digest(winner, engine) != digest(same_but_uuid[0], engine)
+    assert digest(winner, engine).csn == "000001a21411d6200c4f00000007"
+
+    path = tmp_path / "kept" / "conflict.ldif"
+    keep(path, [loser, winner], engine)
+    assert path.stat().st_mode & 0o777 == 0o600 and path.parent.stat().st_mode & 0o777 == 0o700
+    text = path.read_text()
+    assert "cn: b\n" in text and "uid: clash3\n" in text
+    # What the server keeps itself is a comment (not added back); unsafe values in base64.
+    assert "# ds-sync-conflict: uid=clash3,ou=people,o=gluu\n" in text
+    assert "# entryuuid: a413e334-50ff-4236-bfa6-8e416e605125\n" in text
+    assert "description:: IGxlYWRpbmcgc3BhY2U=\n" in text
+    assert [e.dn for e in parse_entries(text.encode())] == [loser.dn, winner.dn]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from pathlib import Path
 
 import click
 from rich.table import Table
@@ -13,7 +14,7 @@ from ..inventory import Inventory, LDAPSettings
 from ..ldap.checks import cluster_status, wait_in_sync
 from ..ldap.engine import InitResult
 from ..ldap.engines import engine_for
-from ..ldap.verify import Difference, repair, verify
+from ..ldap.verify import Verified, repair, verify
 from .common import ACCEPT_NEW_OPTION, INVENTORY_OPTION, load, on_cluster
 from .output import FORMAT_OPTION, console, is_tty, print_json, print_problems
 
@@ -26,7 +27,7 @@ def _settings(inventory: Inventory) -> LDAPSettings:
 
 @click.group()
 def ldap() -> None:
-    """OpenLDAP multi-provider replication: state, initialise, deep check and repair."""
+    """LDAP replication (OpenLDAP or OpenDJ): state, initialise, deep check and repair."""
 
 
 @ldap.command()
@@ -93,50 +94,65 @@ def init(inventory_path: str, source: str, target: str, yes: bool, accept_new_ho
 @ACCEPT_NEW_OPTION
 @FORMAT_OPTION
 def verify_cmd(inventory_path: str, accept_new_host_keys: bool, output_format: str) -> None:
-    """Compare every entry (DN, entryCSN, attribute hash) on every node; exit 1 on differences."""
+    """Compare every entry (DN, entryUUID, CSN, attribute digest) on every node and list
+    conflict entries; exit 1 on either."""
     inventory = load(inventory_path)
     settings = _settings(inventory)
 
-    async def go(c: ClusterConnection) -> tuple[int, list[Difference]]:
-        count, diffs, _entries = await verify(c, settings)
-        return count, diffs
+    async def go(c: ClusterConnection) -> Verified:
+        return await verify(c, settings)
 
-    count, diffs = on_cluster(inventory, accept_new_host_keys, go)
+    found = on_cluster(inventory, accept_new_host_keys, go)
     if output_format == "json":
-        print_json({"entries": count, "differences": [
+        print_json({"entries": found.entries, "differences": [
             {"dn": d.dn, "nodes": {n: (asdict(e) if e else None) for n, e in d.by_node.items()}}
-            for d in diffs]})
+            for d in found.differences], "conflicts": [asdict(c) for c in found.conflicts]})
     else:
-        for d in diffs:
+        for d in found.differences:
             parts = ", ".join(f"{n}: {'missing' if e is None else f'{e.csn} {e.digest}'}"
                               for n, e in d.by_node.items())
             console.print(f"differs: {d.dn} ({parts})")
-        console.print(f"{count} entries compared on {len(inventory.nodes)} nodes: "
-                      + ("all identical" if not diffs else f"{len(diffs)} differ; "
-                         "'gluu-cluster ldap repair' rewrites them with the newest version"))
-    if diffs:
+        for c in found.conflicts:
+            console.print(f"conflict entry: {c.dn} (collided with {c.collided_with}; on "
+                          f"{', '.join(c.nodes)})")
+        problems = []
+        if found.differences:
+            problems.append(f"{len(found.differences)} differ")
+        if found.conflicts:
+            problems.append(f"{len(found.conflicts)} conflict entr"
+                            f"{'y' if len(found.conflicts) == 1 else 'ies'}")
+        console.print(f"{found.entries} entries compared on {len(inventory.nodes)} nodes: "
+                      + ("all identical" if not problems else "; ".join(problems) +
+                         "; 'gluu-cluster ldap repair' rewrites differing entries with the "
+                         "newest version and takes conflict entries out (kept in a file)"))
+    if found.differences or found.conflicts:
         raise SystemExit(1)
 
 
 @ldap.command("repair")
 @INVENTORY_OPTION
 @ACCEPT_NEW_OPTION
-def repair_cmd(inventory_path: str, accept_new_host_keys: bool) -> None:
-    """Rewrite each differing entry with the version of the highest entryCSN, then verify."""
+@click.option("--keep-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="where conflict entries are written before they are taken out "
+                   "(default: ldap-conflicts next to the inventory)")
+def repair_cmd(inventory_path: str, accept_new_host_keys: bool, keep_dir: Path | None) -> None:
+    """Rewrite each differing entry with its newest version, take conflict entries out
+    (written to a 0600 LDIF file first), then verify."""
     inventory = load(inventory_path)
     settings = _settings(inventory)
+    keep_in = keep_dir or inventory.base_dir / "ldap-conflicts"
 
-    async def go(c: ClusterConnection) -> tuple[list[str], int]:
-        done = await repair(c, settings)
+    async def go(c: ClusterConnection) -> tuple[list[str], Verified]:
+        done = await repair(c, settings, keep_in)
         if done:
             await wait_in_sync(c)
-        _count, left, _ = await verify(c, settings)
-        return done, len(left)
+        return done, await verify(c, settings)
 
     done, left = on_cluster(inventory, accept_new_host_keys, go)
     for line in done:
         console.print(line)
+    remaining = len(left.differences) + len(left.conflicts)
     console.print(f"repaired {len(done)} entr{'y' if len(done) == 1 else 'ies'}; "
-                  + ("all nodes identical" if not left else f"{left} still differ"))
-    if left:
+                  + ("all nodes identical" if not remaining else f"{remaining} still differ"))
+    if remaining:
         raise SystemExit(1)

@@ -24,8 +24,9 @@ DISCONNECTED = define("LDAP-CONSUMER-DISCONNECTED", "error",
                       "check that the provider is up and its certificate comes from the cluster "
                       "CA (gluu-cluster apply re-issues it)")
 CONFLICT = define("LDAP-CONFLICT-ENTRY", "error",
-                  "compare it with the entry it collided with and keep one (ldapmodify or "
-                  "ldapdelete on one node: the change replicates), then 'gluu-cluster ldap verify'")
+                  "'gluu-cluster ldap repair' keeps the primary's entry under the name and "
+                  "takes the conflict entry out (written to a file first: add back what you "
+                  "need under a free name)")
 SYNC_DEADLINE = 120.0
 
 NOT_IN_SYNC = define("LDAP-NOT-IN-SYNC", "error",

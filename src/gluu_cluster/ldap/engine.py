@@ -137,3 +137,13 @@ class LDAPEngine(abc.ABC):
     @abc.abstractmethod
     async def rewrite(self, handle: NodeHandle, inventory: Inventory, entry: Entry) -> None:
         """Write the entry's user attributes again on the node (a new change, replicated)."""
+
+    @abc.abstractmethod
+    async def delete(self, handle: NodeHandle, inventory: Inventory, dn: str) -> None:
+        """Delete the (leaf) entry on the node (a change that replicates)."""
+
+    def conflict_of(self, entry: Entry) -> str | None:
+        """For an entry replication made from a naming conflict, what it says the entry
+        collided with; None for others (OpenLDAP's syncrepl keeps the newest write and
+        makes none)."""
+        return None

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import posixpath
 import statistics
 from dataclasses import dataclass
 from typing import Literal
 
 from ..inventory import Inventory
+from ..ldap.opendj.dist import zip_path
 from ..problems import Problem, define
 from .facts import NodeFacts
 from .ports import PortResult
@@ -45,6 +47,15 @@ PROPERTIES_DIFFER = define("PRE-PROPERTIES-DIFFER", "error",
                            "make these passwords equal (the seed's 'Optional actions'); key "
                            "stores synced from the primary will not open otherwise")
 SOFTWARE = define("PRE-SOFTWARE-MISSING", "error", "install the missing programs on the node")
+OPENDJ_MISSING = define("PRE-OPENDJ-MISSING", "error",
+                        "install OpenDJ there first (Gluu's setup does; or unpack the pinned zip "
+                        "and run its setup), or correct ldap.opendj.install_dir")
+OPENDJ_HEAP = define("PRE-OPENDJ-HEAP", "error",
+                     "lower -Xmx in start-ds.java-args of config/java.properties, then restart "
+                     "OpenDJ (or give the node more RAM)")
+OPENDJ_HEAP_UNSET = define("PRE-OPENDJ-HEAP-UNSET", "warning",
+                           "set -Xmx in start-ds.java-args of config/java.properties (the "
+                           "JVM otherwise takes a quarter of the RAM, whatever runs beside it)")
 
 State = Literal["pass", "warn", "fail"]
 
@@ -96,6 +107,46 @@ def software(inv: Inventory, f: NodeFacts, installable: list[str]) -> Verdict:
     note = f"; apply installs {', '.join(pending)} with {f.package_manager}" if pending else ""
     return verdict(f.node, "software", SOFTWARE.at(f.node, "missing: " + ", ".join(missing))
               if missing else None, "present" + note)
+
+
+# The share of the node's RAM OpenDJ's heap may take: Gluu's applications (oxAuth, oxTrust,
+# Shibboleth: a JVM each) and the page cache need the rest.
+MAX_HEAP_SHARE = 0.5
+
+
+def opendj(inv: Inventory, f: NodeFacts) -> list[Verdict]:
+    """OpenDJ installed where the inventory says, its heap within the node's RAM."""
+    if f.opendj_installed is None or inv.ldap is None:
+        return []
+    where = inv.ldap.opendj.install_dir
+    if not f.opendj_installed:
+        zip_file = zip_path()
+        zip_name = zip_file.name
+        parent = posixpath.dirname(where)
+        moved = ("" if posixpath.basename(where) == "opendj"
+                 else f", 'mv {parent}/opendj {where}'")
+        return [verdict(f.node, "OpenDJ", OPENDJ_MISSING.at(
+            f.node, f"no OpenDJ in {where} (bin/dsreplication, bin/start-ds)",
+            f"install OpenDJ in {where} first: Gluu's setup does; or copy "
+            f"{zip_file} there, 'unzip {zip_name} -d {parent}'{moved} and run "
+            f"'{where}/setup --cli --no-prompt "
+            "--acceptLicense --rootUserDN \"cn=directory manager\" --rootUserPasswordFile FILE "
+            f"--ldapPort {inv.ldap.opendj.ldap_port} --ldapsPort {inv.ldap.port} "
+            f"--adminConnectorPort {inv.ldap.opendj.admin_port} --baseDN {inv.ldap.suffix} "
+            "--generateSelfSignedCertificate'; or correct ldap.opendj.install_dir"), "")]
+    out = [verdict(f.node, "OpenDJ", None, f"installed in {where}")]
+    mem_mb = (f.mem_kb or 0) // 1024
+    if f.opendj_heap_mb is None:
+        out.append(verdict(f.node, "OpenDJ heap", OPENDJ_HEAP_UNSET.at(
+            f.node, f"start-ds sets no -Xmx: the JVM takes a quarter of {mem_mb} MB"), ""))
+    elif mem_mb and f.opendj_heap_mb > mem_mb * MAX_HEAP_SHARE:
+        out.append(verdict(f.node, "OpenDJ heap", OPENDJ_HEAP.at(
+            f.node, f"start-ds -Xmx {f.opendj_heap_mb} MB is more than "
+            f"{MAX_HEAP_SHARE:.0%} of the node's {mem_mb} MB RAM"), ""))
+    else:
+        out.append(verdict(f.node, "OpenDJ heap", None,
+                           f"-Xmx {f.opendj_heap_mb} MB of {mem_mb} MB RAM"))
+    return out
 
 
 def names(inv: Inventory, f: NodeFacts) -> Verdict:

@@ -37,13 +37,21 @@ for n in "$@"; do echo "resolve:$n=$(getent hosts "$n" | awk '{print $1; exit}')
 """
 
 
+# In the container: whether OpenDJ is installed in $1 and the JVM arguments its server
+# starts with (config/java.properties: the heap).
+_OPENDJ_SCRIPT = r"""
+[ -x "$1/bin/dsreplication" ] && [ -x "$1/bin/start-ds" ] && echo "installed=1"
+sed -n 's/^start-ds\.java-args=/start_ds_args=/p' "$1/config/java.properties" 2>/dev/null
+"""
+
 # $1 the container root ("/" for none), $2 the properties file, $3 the host script,
-# $4 the container script, $5 the port probe script, $6 its timeout, then the tools,
+# $4 the container script, $5 the port probe script, $6 its timeout, $7 OpenDJ's install
+# directory ("" unless the LDAP engine is OpenDJ), $8 the OpenDJ script, then the tools,
 # "--", the peers' address and port pairs to probe, "--", the node names.
 FACT_SCRIPT = r"""
 section clock date +%s.%N
-root=$1 props=$2 host=$3 inner=$4 probe=$5 limit=$6
-shift 6
+root=$1 props=$2 host=$3 inner=$4 probe=$5 limit=$6 opendj=$7 opendj_script=$8
+shift 8
 tools="" targets=""
 while [ "$#" -gt 0 ] && [ "$1" != "--" ]; do tools="$tools $1"; shift; done
 shift
@@ -55,6 +63,7 @@ section host sh -c "$host" gluu-preflight "$root" "$@"
 if [ -d "$root" ]; then
   section container chroot "$root" sh -c "$inner" gluu-preflight $tools -- "$@"
   section properties chroot "$root" sh -c '[ -e "$1" ] || exit 3; cat -- "$1"' - "$props"
+  [ -z "$opendj" ] || section opendj chroot "$root" sh -c "$opendj_script" - "$opendj"
 fi
 """
 
@@ -77,6 +86,8 @@ class NodeFacts:
     ports: dict[tuple[str, int], str] = field(default_factory=dict)
     clock_offset: float | None = None  # node clock minus this machine's, seconds
     clock_uncertainty: float | None = None
+    opendj_installed: bool | None = None  # None: not asked (another engine)
+    opendj_heap_mb: int | None = None  # start-ds's -Xmx; None when it sets none
 
 
 def parse_lines(text: str) -> tuple[dict[str, str], list[str], dict[str, str]]:
@@ -123,12 +134,13 @@ async def read_clock(handle: NodeHandle, good_enough: float) -> tuple[float, flo
 
 async def read_facts(handle: NodeHandle, names: list[str], tools: list[str],
                      properties_file: str, targets: list[tuple[str, int]], port_timeout: float,
-                     max_clock_skew: float) -> NodeFacts:
+                     max_clock_skew: float, opendj_dir: str = "") -> NodeFacts:
     before = time.time()
     probe = probe_args(port_timeout, targets)
     sections = await run_script(handle.host, "preflight", FACT_SCRIPT, [
         handle.container_root or "/", properties_file, _HOST_SCRIPT, _CONTAINER_SCRIPT,
-        PROBE, probe[0], *tools, "--", *probe[1:], "--", *names], timeout=60 + port_timeout)
+        PROBE, probe[0], opendj_dir, _OPENDJ_SCRIPT, *tools, "--", *probe[1:], "--", *names],
+        timeout=60 + port_timeout)
     after = time.time()
     facts = parse_facts(handle.name, sections)
     clock = sections["clock"].out.strip()
@@ -164,4 +176,21 @@ def parse_facts(node: str, sections: Sections) -> NodeFacts:
         facts.package_manager = values.get("manager") or None
         props = sections["properties"]
         facts.properties = parse_properties(props.out) if props.ok else None
+        if "opendj" in sections:
+            values, _missing, _resolves = parse_lines(sections["opendj"].out)
+            facts.opendj_installed = values.get("installed") == "1"
+            facts.opendj_heap_mb = heap_mb(values.get("start_ds_args", ""))
     return facts
+
+
+def heap_mb(java_args: str) -> int | None:
+    """The maximum heap an -Xmx in JVM arguments sets (the last one wins), in MiB."""
+    found = None
+    for arg in java_args.split():
+        if arg.startswith("-Xmx") and len(arg) > 4:
+            number, unit = (arg[4:-1], arg[-1].lower()) if arg[-1].isalpha() else (arg[4:], "")
+            if number.isdigit():
+                scale = {"k": 1 / 1024, "m": 1, "g": 1024, "t": 1024 * 1024, "": 1 / 1024**2}
+                if unit in scale:
+                    found = int(int(number) * scale[unit])
+    return found

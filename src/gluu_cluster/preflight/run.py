@@ -80,11 +80,13 @@ async def run_check(cluster: ClusterConnection) -> CheckReport:
     tools = tools_needed(inventory)
 
     wanted = cluster_ports(inventory)
+    ldap = inventory.ldap
+    opendj_dir = ldap.opendj.install_dir if ldap is not None and ldap.engine == "opendj" else ""
 
     async def facts_of(handle: NodeHandle) -> NodeFacts:
         return await read_facts(handle, names, tools, pre.properties_file,
                                 targets_of(handle, up, wanted), pre.port_timeout,
-                                pre.max_clock_skew)
+                                pre.max_clock_skew, opendj_dir)
 
     gathered = await asyncio.gather(*(guarded(facts_of(h)) for h in up))
     facts: list[NodeFacts] = []
@@ -105,6 +107,7 @@ async def run_check(cluster: ClusterConnection) -> CheckReport:
     for f in facts:
         verdicts += evaluate.resources(inventory, f)
         verdicts.append(evaluate.software(inventory, f, installable))
+        verdicts += evaluate.opendj(inventory, f)
         verdicts.append(evaluate.names(inventory, f))
     verdicts += evaluate.clocks(inventory, facts)
     verdicts += evaluate.container_roots(inventory, facts)

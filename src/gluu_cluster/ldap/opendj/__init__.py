@@ -22,6 +22,7 @@ from ..entry import Entry, parse_entries
 from .facts import NO_SUCH_OBJECT, OPENDJ_FACTS, OpenDJFacts, dm_password, ldap_of, ldap_url
 from .general import OpenDJGeneralStep
 from .replication import OpenDJInitStep, OpenDJReplicationStep, initialise, replication_port
+from .tls import OpenDJTLSStep
 
 if TYPE_CHECKING:
     from ...connection import NodeHandle
@@ -38,7 +39,7 @@ class OpenDJEngine(LDAPEngine):
         "entryuuid", "createtimestamp", "modifytimestamp", "creatorsname", "modifiersname",
         "structuralobjectclass", "entrydn", "subschemasubentry", "hassubordinates",
         "numsubordinates", "ds-sync-hist", "ds-sync-state", "ds-sync-generation-id",
-        "pwdpolicysubentry", "etag", "ds-entrychecksum",
+        "pwdpolicysubentry", "etag", "ds-entrychecksum", "ds-sync-conflict",
     })
 
     @property
@@ -51,8 +52,10 @@ class OpenDJEngine(LDAPEngine):
                             facts.conflicts)
 
     def steps(self, inventory: Inventory) -> tuple[list[Step], list[Step]]:
-        # The cluster CA first: the certificate sets import it into the truststores.
-        return [ClusterCAStep()], [OpenDJGeneralStep(), OpenDJReplicationStep(), OpenDJInitStep()]
+        # The cluster CA and the listeners' key pairs from it first: the certificate sets
+        # import the CA into the truststores.
+        return ([ClusterCAStep(), OpenDJTLSStep()],
+                [OpenDJGeneralStep(), OpenDJReplicationStep(), OpenDJInitStep()])
 
     def ports(self, node: Node, settings: LDAPSettings) -> list[int]:
         return [settings.port, settings.opendj.admin_port, replication_port(node, settings)]
@@ -92,7 +95,8 @@ class OpenDJEngine(LDAPEngine):
     async def entries(self, handle: NodeHandle, inventory: Inventory) -> list[Entry]:
         suffix = ldap_of(inventory).suffix
         out = await self._search(handle, inventory, ["-b", suffix, "-s", "sub",
-                                                     "(objectClass=*)", "*", "ds-sync-hist"],
+                                                     "(objectClass=*)", "*", "entryUUID", "ds-sync-hist",
+                                                     "ds-sync-conflict"],
                                  timeout=1800)
         if out is None:
             raise LDAPCommandError(handle.name, f"ldapsearch failed: no such object {suffix}")
@@ -119,6 +123,13 @@ class OpenDJEngine(LDAPEngine):
             timeout=120, check=False)
         if not result.ok:
             raise LDAPCommandError(handle.name, f"ldapmodify failed: {result.first_error_line()}")
+
+    def conflict_of(self, entry: Entry) -> str | None:
+        # ds-sync-conflict: the DN the entry was to have when its name collided.
+        return entry.first("ds-sync-conflict") or None
+
+    async def delete(self, handle: NodeHandle, inventory: Inventory, dn: str) -> None:
+        await self._modify(handle, inventory, f"dn: {dn}\nchangetype: delete\n")
 
     async def rewrite(self, handle: NodeHandle, inventory: Inventory, entry: Entry) -> None:
         lines = [f"dn: {entry.dn}", "changetype: modify"]

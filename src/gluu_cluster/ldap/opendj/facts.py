@@ -34,30 +34,38 @@ from ..entry import Entry, parse_entries
 NO_SUCH_OBJECT = 32
 
 # $1 the LDAP URL, $2 the suffix, $3 the bind DN, $4 the administration connector
-# (address:port); the password on stdin.
+# (address:port), $5 the LDAPS listener (address:port); the password on stdin.
 FACT_SCRIPT = r"""
-url=$1 suffix=$2 dn=$3 admin=$4
+url=$1 suffix=$2 dn=$3 admin=$4 ldaps=$5
 pw=$(cat)
 q() {
   printf '%s' "$pw" | ldapsearch -x -LLL -o ldif-wrap=no -H "$url" -D "$dn" -y /dev/stdin "$@"
 }
 section suffix q -b "$suffix" -s base "(objectClass=*)" entryUUID ds-sync-state \
   ds-sync-generation-id
-section backends q -b cn=monitor -s one "(ds-base-dn-entry-count=*)" ds-base-dn-entry-count
+section backends q -b cn=monitor -s one "(ds-base-dn-entry-count=*)" ds-base-dn-entry-count \
+  ds-backend-id
 section replication q -b "cn=Replication,cn=monitor" -s sub "(objectClass=*)" "*"
 section servers q -b "cn=Multimaster Synchronization,cn=Synchronization Providers,cn=config" \
   -s sub "(|(objectClass=ds-cfg-replication-server)(objectClass=ds-cfg-replication-domain))" \
-  ds-cfg-replication-server ds-cfg-replication-port ds-cfg-base-dn objectClass
+  ds-cfg-replication-server ds-cfg-replication-port ds-cfg-base-dn ds-cfg-source-address \
+  objectClass
 # Naming conflicts replication could not resolve (presence-indexed by OpenDJ).
 section conflicts q -b "$suffix" -s sub -z 50 "(ds-sync-conflict=*)" 1.1
 section general q -b cn=config -s sub \
   "(|(objectClass=ds-cfg-root-config)(cn=Default Password Policy)(cn=Crypto Manager))" \
   ds-cfg-single-structural-objectclass-behavior ds-cfg-size-limit ds-cfg-lookthrough-limit \
   ds-cfg-idle-time-limit ds-cfg-allow-pre-encoded-passwords ds-cfg-ssl-encryption
-# Its administration certificate, as it serves it (asked on the node itself, over SSH):
-# the other nodes' admin tools trust exactly these.
-cert() { openssl s_client -connect "$admin" < /dev/null 2> /dev/null | openssl x509; }
-section admin-cert cert
+# The key stores its LDAPS listener and administration connector use, by which alias.
+section key-stores q -b cn=config -s sub "(|(cn=LDAPS Connection Handler)\
+(objectClass=ds-cfg-administration-connector)(objectClass=ds-cfg-file-based-key-manager-provider))" \
+  ds-cfg-key-manager-provider ds-cfg-ssl-cert-nickname ds-cfg-key-store-file \
+  ds-cfg-key-store-type ds-cfg-key-store-pin-file
+# Its administration and LDAPS certificates, as it serves them (asked on the node itself,
+# over SSH): the other nodes' admin tools trust exactly these.
+cert() { openssl s_client -connect "$1" < /dev/null 2> /dev/null | openssl x509; }
+section admin-cert cert "$admin"
+section ldaps-cert cert "$ldaps"
 """
 
 FACT_TIMEOUT = 120.0
@@ -81,6 +89,17 @@ def neutral_csn(csn: str) -> str | None:
 
 
 @dataclass(frozen=True)
+class KeyUse:
+    """Which key a listener presents: the alias in a key store OpenDJ opens with a PIN file
+    (paths as configured: relative ones are under the install directory)."""
+    listener: str  # "ldaps" or "admin"
+    nickname: str  # "" when unset (OpenDJ then picks any key in the store)
+    store_file: str
+    store_type: str
+    pin_file: str
+
+
+@dataclass(frozen=True)
 class OpenDJFacts:
     node: str
     suffix_uuid: str | None
@@ -96,7 +115,13 @@ class OpenDJFacts:
     # names, and each replicated domain's (base DN -> servers).
     configured_peers: frozenset[str] = frozenset()
     domains: tuple[tuple[str, frozenset[str]], ...] = ()
+    # The address its replication connections leave from ("" where OpenDJ chooses): its
+    # replication server's (under the name "") and each domain's (by base DN).
+    source_addresses: tuple[tuple[str, str], ...] = ()
     admin_cert: str | None = None  # PEM
+    ldaps_cert: str | None = None  # PEM
+    key_uses: tuple[KeyUse, ...] = ()
+    backend_id: str | None = None  # the backend holding the suffix (import-ldif's -n)
     # The general settings the guide's ldapGeneralConfigInstall.py makes: property -> value
     # (global configuration, default password policy, crypto manager).
     general: tuple[tuple[str, str], ...] = ()
@@ -114,8 +139,12 @@ def _entries(section: Section, what: str, node: str) -> list[Entry]:
     return parse_entries(section.stdout)
 
 
+def _norm(dn: str) -> str:
+    return dn.replace(" ", "").lower()
+
+
 def _same_dn(a: str, b: str) -> bool:
-    return a.replace(" ", "").lower() == b.replace(" ", "").lower()
+    return _norm(a) == _norm(b)
 
 
 def _int(text: str | None) -> int | None:
@@ -125,12 +154,13 @@ def _int(text: str | None) -> int | None:
 def parse_facts(node: str, suffix: str, sections: Sections) -> OpenDJFacts:
     """Pure: the node's facts from the fact script's sections."""
     base = next(iter(_entries(sections["suffix"], suffix, node)), None)
-    entries = None
+    entries = backend_id = None
     for backend in _entries(sections["backends"], "cn=monitor", node):
         for value in backend.get("ds-base-dn-entry-count"):
             count, _, dn = value.partition(" ")
             if _same_dn(dn, suffix) and count.isdigit():
                 entries = int(count)
+                backend_id = backend.first("ds-backend-id") or None
     server_id = connected = rs_port = None
     links = []
     for e in _entries(sections["replication"], "cn=Replication,cn=monitor", node):
@@ -149,12 +179,15 @@ def parse_facts(node: str, suffix: str, sections: Sections) -> OpenDJFacts:
                               connected=True, last_contact=""))
     configured: set[str] = set()
     domains: dict[str, frozenset[str]] = {}
+    sources: dict[str, str] = {}
     for e in _entries(sections["servers"], "the replication server's configuration", node):
         servers = frozenset(v.lower() for v in e.get("ds-cfg-replication-server"))
         if "ds-cfg-replication-domain" in {c.lower() for c in e.get("objectClass")}:
             domains[e.first("ds-cfg-base-dn")] = servers
+            sources[e.first("ds-cfg-base-dn")] = e.first("ds-cfg-source-address", "")
         else:
             configured.update(servers)
+            sources[""] = e.first("ds-cfg-source-address", "")
     general: dict[str, str] = {}
     for e in _entries(sections["general"], "cn=config", node):
         for name, _values in e.attrs.items():
@@ -164,21 +197,42 @@ def parse_facts(node: str, suffix: str, sections: Sections) -> OpenDJFacts:
     # Exit 4: more than the 50 asked for (the first 50 are listed).
     found = parse_entries(conflicts.stdout) if conflicts.exit_code in (0, 4) else []
     cert = sections["admin-cert"]
+    ldaps = sections["ldaps-cert"]
     csns = [c for c in (neutral_csn(v.split()[0]) for v in
                         (base.get("ds-sync-state") if base else [])) if c is not None]
     return OpenDJFacts(
         node=node,
         suffix_uuid=(base.first("entryUUID") or None) if base else None,
         generation_id=(base.first("ds-sync-generation-id") or None) if base else None,
-        csns=tuple(sorted(csns)), entries=entries, server_id=server_id,
+        csns=tuple(sorted(csns)), entries=entries, backend_id=backend_id, server_id=server_id,
         connected_to=connected, replication_port=rs_port,
         links=tuple(sorted(links, key=lambda link: link.provider)),
         configured_peers=frozenset(configured),
         domains=tuple(sorted(domains.items())),
+        source_addresses=tuple(sorted(sources.items())),
         admin_cert=cert.out if cert.ok and "BEGIN CERTIFICATE" in cert.out else None,
+        ldaps_cert=ldaps.out if ldaps.ok and "BEGIN CERTIFICATE" in ldaps.out else None,
+        key_uses=_key_uses(_entries(sections["key-stores"], "the key stores' configuration",
+                                    node)),
         general=tuple(sorted(general.items())),
         conflicts=tuple(e.dn for e in found),
     )
+
+
+def _key_uses(found: list[Entry]) -> tuple[KeyUse, ...]:
+    providers = {_norm(e.dn): e for e in found if e.get("ds-cfg-key-store-file")}
+    uses = []
+    for e in found:
+        rdn = e.dn.split(",", 1)[0].lower()
+        listener = ("ldaps" if rdn == "cn=ldaps connection handler"
+                    else "admin" if rdn == "cn=administration connector" else None)
+        provider = providers.get(_norm(e.first("ds-cfg-key-manager-provider")))
+        if listener and provider:
+            uses.append(KeyUse(listener, e.first("ds-cfg-ssl-cert-nickname"),
+                               provider.first("ds-cfg-key-store-file"),
+                               provider.first("ds-cfg-key-store-type", "JKS"),
+                               provider.first("ds-cfg-key-store-pin-file")))
+    return tuple(sorted(uses, key=lambda u: u.listener))
 
 
 def ldap_of(inventory: Inventory) -> LDAPSettings:
@@ -190,7 +244,8 @@ def ldap_of(inventory: Inventory) -> LDAPSettings:
 def _args(handle: NodeHandle, inventory: Inventory) -> list[str]:
     settings = ldap_of(inventory)
     return [ldap_url(handle.node.address, settings), settings.suffix, settings.admin_dn,
-            f"{handle.node.address}:{settings.opendj.admin_port}"]
+            f"{handle.node.address}:{settings.opendj.admin_port}",
+            f"{handle.node.address}:{settings.port}"]
 
 
 def dm_password(inventory: Inventory) -> str:

@@ -8,6 +8,7 @@ connections trusting the nodes' own administration certificates (tools.py).
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from ...connection import NodeHandle
@@ -15,7 +16,7 @@ from ...errors import NodeCheckError
 from ...inventory import Inventory, LDAPSettings, Node
 from ...plan import Change, NoOp, Outcome, Payload, Run, Step
 from .facts import OPENDJ_FACTS, OpenDJFacts, ldap_of
-from .tools import STEP_TOOLS, TRUST, dsconfig_batch, run_tool
+from .tools import STEP_TOOLS, TRUST, connection, dsconfig_batch, restart, run_tool
 
 
 def replication_port(node: Node, settings: LDAPSettings) -> int:
@@ -42,21 +43,49 @@ class EnablePayload(Payload):
 
 
 @dataclass(frozen=True)
-class PrunePayload(Payload):
-    batch: str  # dsconfig lines removing replication servers no longer in the inventory
+class TopologyPayload(Payload):
+    batch: str  # dsconfig lines: servers no longer in the inventory, source addresses
+    restart: bool  # a source address changed: OpenDJ uses it for connections it makes
 
 
-def prune_batch(facts: OpenDJFacts, wanted: set[str]) -> tuple[list[str], str]:
+async def _topology(handle: NodeHandle, run: Run, facts: OpenDJFacts, batch: str,
+                    restarts: bool) -> None:
+    """Apply a replication-topology batch on the node; restart it when its connections
+    must be made again (a restart, not a toggle of the provider: writes taken while
+    replication is off would never be replicated; stopped, it takes none)."""
+    await dsconfig_batch(handle, run.inventory, facts.admin_cert, batch)
+    if restarts:
+        await restart(handle, run.inventory)
+    run.facts.touched(handle.name, (OPENDJ_FACTS,))
+
+
+PROVIDER = '--provider-name "Multimaster Synchronization"'
+
+
+def prune_batch(facts: OpenDJFacts, wanted: set[str]) -> tuple[list[str], list[str]]:
     """(the replication servers this node still names that no node of the inventory has,
-    the dsconfig batch that forgets them in its replication server and every domain)."""
-    provider = '--provider-name "Multimaster Synchronization"'
-    lines = [f'set-replication-server-prop {provider} --remove "replication-server:{gone}"'
+    the dsconfig lines that forget them in its replication server and every domain)."""
+    lines = [f'set-replication-server-prop {PROVIDER} --remove "replication-server:{gone}"'
              for gone in sorted(facts.configured_peers - wanted)]
     for base, servers in facts.domains:
-        lines += [f'set-replication-domain-prop {provider} --domain-name "{base}" '
+        lines += [f'set-replication-domain-prop {PROVIDER} --domain-name "{base}" '
                   f'--remove "replication-server:{gone}"' for gone in sorted(servers - wanted)]
     stale = sorted(facts.configured_peers.union(*(s for _b, s in facts.domains)) - wanted)
-    return stale, "\n".join(lines)
+    return stale, lines
+
+
+def source_batch(facts: OpenDJFacts, address: str) -> list[str]:
+    """The dsconfig lines that make the node's replication connections leave from its
+    cluster address (OpenDJ otherwise lets the kernel choose: on a multi-homed host, or
+    the lab's loopback, not the address firewalls and peers know it by)."""
+    lines = []
+    for name, have in facts.source_addresses:
+        if have == address:
+            continue
+        target = (f'set-replication-domain-prop {PROVIDER} --domain-name "{name}"' if name
+                  else f"set-replication-server-prop {PROVIDER}")
+        lines.append(f'{target} --set "source-address:{address}"')
+    return lines
 
 
 class OpenDJReplicationStep(Step):
@@ -77,15 +106,23 @@ class OpenDJReplicationStep(Step):
         # enable updates the two servers it names, as the guide's loop does).
         joined = {rs_address(handle.node, settings), rs_address(primary, settings)}
         if facts.server_id is not None and joined <= facts.configured_peers:
-            stale, batch = prune_batch(facts, {rs_address(n, settings) for n in inventory.nodes})
+            stale, prune = prune_batch(facts, {rs_address(n, settings) for n in inventory.nodes})
+            sources = source_batch(facts, handle.node.address)
+            if not stale and not sources:
+                return NoOp(handle.name, self.name,
+                            f"replicates {settings.suffix} (enabled with {primary.name})")
+            what, details = [], []
             if stale:
-                return Change(handle.name, self.name,
-                              f"stop replicating with {', '.join(stale)} (no inventory node)",
-                              ("the removed node itself is left as it is: stop its OpenDJ, or "
-                               "run 'dsreplication disable --disableAll' there",),
-                              payload=PrunePayload(batch))
-            return NoOp(handle.name, self.name,
-                        f"replicates {settings.suffix} (enabled with {primary.name})")
+                what.append(f"stop replicating with {', '.join(stale)} (no inventory node)")
+                details.append("the removed node itself is left as it is: stop its OpenDJ, "
+                               "or run 'dsreplication disable --disableAll' there")
+            if sources:
+                what.append(f"send replication from {handle.node.address}")
+                details.append(f"source-address of {len(sources)} replication "
+                               "server/domain(s), then restart OpenDJ (connections it has "
+                               "keep their address until made again)")
+            return Change(handle.name, self.name, "; ".join(what), tuple(details),
+                          payload=TopologyPayload("\n".join(prune + sources), bool(sources)))
         if handle.name == primary.name:
             return NoOp(handle.name, self.name, "the other nodes enable replication with it")
         return Change(handle.name, self.name,
@@ -96,9 +133,9 @@ class OpenDJReplicationStep(Step):
     async def apply_change(self, handle: NodeHandle, change: Change, run: Run) -> None:
         inventory = run.inventory
         settings = ldap_of(inventory)
-        if isinstance(change.payload, PrunePayload):
-            facts: OpenDJFacts = await run.facts.of(OPENDJ_FACTS, handle)
-            await dsconfig_batch(handle, inventory, facts.admin_cert, change.payload.batch)
+        if isinstance(change.payload, TopologyPayload):
+            await _topology(handle, run, await run.facts.of(OPENDJ_FACTS, handle),
+                            change.payload.batch, change.payload.restart)
             return
         assert isinstance(change.payload, EnablePayload)
         source = run.cluster.handle(change.payload.primary)
@@ -119,6 +156,13 @@ class OpenDJReplicationStep(Step):
         ]
         await run_tool(source, inventory, argv, await _certs(run))
         run.facts.touched(source.name, self.touches)  # the primary's topology changed too
+        run.facts.touched(handle.name, self.touches)
+        # The replication server and domains enable made: their connections leave from
+        # each node's address (the primary's only the first time).
+        for node in (source, handle):
+            facts = await run.facts.of(OPENDJ_FACTS, node)
+            if lines := source_batch(facts, node.node.address):
+                await _topology(node, run, facts, "\n".join(lines), restarts=True)
 
 
 @dataclass(frozen=True)
@@ -155,6 +199,68 @@ class OpenDJInitStep(Step):
         assert isinstance(change.payload, InitPayload)
         await initialise(run.cluster.handle(change.payload.primary), handle, run.inventory,
                          await _certs(run))
+
+
+# $1 the install directory: a 0700 folder inside it, owned by the user OpenDJ runs as
+# (its tasks read and write there); prints the folder and that user.
+_WORKDIR = r"""
+owner=$(stat -c %U "$1/config") || exit 90
+dir=$(mktemp -d "$1/gluu-init.XXXXXX") || exit 91
+chmod 700 "$dir" && chown "$owner" "$dir" || exit 92
+printf '%s %s\n' "$dir" "$owner"
+"""
+
+
+async def _workdir(handle: NodeHandle, settings: LDAPSettings) -> tuple[str, str]:
+    result = await handle.container.run(["sh", "-c", _WORKDIR, "gluu-opendj-workdir",
+                                         settings.opendj.install_dir], timeout=60)
+    folder, owner = result.out.split()
+    return folder, owner
+
+
+async def initialise_from_ldif(source: NodeHandle, targets: list[NodeHandle],
+                               inventory: Inventory, certs: list[str]) -> None:
+    """Export the suffix on source once (online, with its replication state and
+    generation), then import it online on every target at once. Each target keeps the
+    source's generation and resumes replication from the exported state: changes made
+    on any node since the export reach it from the replication servers. The export holds
+    password hashes: it lives in 0700 folders, removed at the end."""
+    settings = ldap_of(inventory)
+    facts = await OPENDJ_FACTS.read(source, inventory)
+    backend = facts.backend_id
+    if backend is None:
+        raise NodeCheckError(source.name, f"no backend holds {settings.suffix}")
+    tool = f"{settings.opendj.install_dir}/bin"
+    made: list[tuple[NodeHandle, str]] = []
+    try:
+        folder, _owner = await _workdir(source, settings)
+        made.append((source, folder))
+        await run_tool(source, inventory, [
+            f"{tool}/export-ldif", *connection(source, settings), "--backendID", backend,
+            "--includeBranch", settings.suffix, "--ldifFile", f"{folder}/export.ldif"],
+            certs, timeout=3600)
+        data = (await source.container.run(["cat", f"{folder}/export.ldif"],
+                                           timeout=600)).stdout
+
+        async def load(target: NodeHandle) -> None:
+            where, owner = await _workdir(target, settings)
+            made.append((target, where))
+            await target.container.write_file(f"{where}/import.ldif", data, mode=0o600,
+                                              owner=owner)
+            await run_tool(target, inventory, [
+                f"{tool}/import-ldif", *connection(target, settings), "--backendID", backend,
+                "--includeBranch", settings.suffix, "--ldifFile", f"{where}/import.ldif"],
+                certs, timeout=3600)
+
+        # Every import runs to its end before the folders go; the first failure is raised.
+        failures = [r for r in await asyncio.gather(*(load(t) for t in targets),
+                                                    return_exceptions=True)
+                    if isinstance(r, BaseException)]
+        if failures:
+            raise failures[0]
+    finally:
+        for handle, folder in made:
+            await handle.container.run(["rm", "-rf", "--", folder], timeout=120, check=False)
 
 
 async def initialise(source: NodeHandle, target: NodeHandle, inventory: Inventory,

@@ -4,9 +4,9 @@ Every secret goes in files the fixed script writes from its stdin (0600, in a 07
 folder it removes): argv names them by the placeholders ``@dm-password`` (the directory
 manager's) and ``@admin-password`` (the replication global administrator's);
 ``@file:TEXT`` becomes a file holding TEXT (a dsconfig batch: no secret in it). Admin
-connections trust only the nodes' own administration certificates, given as PEM on
-stdin after the passwords (``@truststore`` / ``@truststore-password``): never
-``--trustAll``.
+connections trust only the nodes' own administration certificates and the cluster CA,
+given as PEM on stdin after the passwords (``@truststore`` / ``@truststore-password``):
+never ``--trustAll``.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from ...connection import NodeHandle
 from ...errors import LDAPCommandError, NodeCheckError
 from ...inventory import Inventory, LDAPSettings
+from ...pki.ca import cluster_ca_pem
 from ..service import start_server, stop_server
 from .facts import dm_password, ldap_of, ldap_url
 
@@ -78,7 +79,11 @@ async def run_tool(handle: NodeHandle, inventory: Inventory, argv: Sequence[str]
                    certs: Sequence[str], timeout: float = 900) -> str:
     """Run an OpenDJ tool with the secrets and trust in files; its output, or a one-line
     error naming the node."""
-    stdin = f"{dm_password(inventory)}\n{global_admin_password(inventory)}\n" + "".join(certs)
+    # Beside the certificates the nodes serve now, the cluster CA: the listeners present
+    # a key pair from it once ldap-tls has run (from the moment it enters their store).
+    ca = cluster_ca_pem(inventory)
+    trusted = [*certs, ca.decode("ascii")] if ca else list(certs)
+    stdin = f"{dm_password(inventory)}\n{global_admin_password(inventory)}\n" + "".join(trusted)
     result = await handle.container.run(["sh", "-c", TOOL_SCRIPT, "gluu-opendj-tool", *argv],
                                         stdin=stdin, timeout=timeout, check=False)
     if not result.ok:

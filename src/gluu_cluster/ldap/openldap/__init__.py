@@ -65,7 +65,8 @@ class OpenLDAPEngine(LDAPEngine):
     async def entries(self, handle: NodeHandle, inventory: Inventory) -> list[Entry]:
         settings = ldap_of(inventory)
         directory = NodeDirectory(handle.container, settings.ldapi_socket)
-        return await directory.search(settings.suffix, "sub", attrs=["*", "entryCSN"], timeout=1800)
+        return await directory.search(settings.suffix, "sub", attrs=["*", "entryCSN", "entryUUID"],
+                                      timeout=1800)
 
     def entry_csn(self, entry: Entry) -> str:
         return entry.first("entryCSN")
@@ -76,6 +77,10 @@ class OpenLDAPEngine(LDAPEngine):
     async def exists(self, handle: NodeHandle, inventory: Inventory, dn: str) -> bool:
         directory = NodeDirectory(handle.container, ldap_of(inventory).ldapi_socket)
         return await directory.entry(dn, ["1.1"]) is not None
+
+    async def delete(self, handle: NodeHandle, inventory: Inventory, dn: str) -> None:
+        directory = NodeDirectory(handle.container, ldap_of(inventory).ldapi_socket)
+        await directory.modify(f"dn: {dn}\nchangetype: delete\n")
 
     async def rewrite(self, handle: NodeHandle, inventory: Inventory, entry: Entry) -> None:
         settings = ldap_of(inventory)
