@@ -300,20 +300,23 @@ def test_a_conflict_entry_made_on_purpose_is_reported_then_repaired(
     assert final.returncode == 0, final.stdout + final.stderr
 
 
-def test_ldaps_and_admin_listeners_present_keys_from_the_cluster_ca_java_trusts(
+def test_ldaps_admin_and_replication_present_keys_from_the_cluster_ca_java_trusts(
         converged: Converged) -> None:
     from tests.integration.test_cluster import truststore_aliases
 
     lab = converged.lab
     ca = lab.dir / "pki" / "cluster-ca.crt"
-    for node, address in ADDRESSES.items():
-        for port in (1636, 4444):
+    for index, (node, address) in enumerate(ADDRESSES.items()):
+        # LDAPS, the administration connector and the replication server (which asks
+        # for the peer's certificate too: s_client, having none, is refused after it).
+        for port in (1636, 4444, 8989 + index):
             shown = subprocess.run(
                 ["openssl", "s_client", "-connect", f"{address}:{port}", "-CAfile", str(ca),
                  "-verify_return_error", "-verify_ip", address],
                 input="", capture_output=True, text=True, timeout=30, check=False)
-            assert shown.returncode == 0 and "Verify return code: 0 (ok)" in shown.stdout, (
+            assert "Verify return code: 0 (ok)" in shown.stdout, (
                 node, port, shown.stdout[-500:], shown.stderr[-500:])
+            assert f"subject=O = gluu-cluster, CN = {node}" in shown.stdout, shown.stdout[-800:]
         # An LDAP client checking the certificate and the name: no --trustAll anywhere.
         found = subprocess.run(
             ["ldapsearch", "-x", "-LLL", "-H", f"ldaps://{address}:1636", "-D",
@@ -324,3 +327,30 @@ def test_ldaps_and_admin_listeners_present_keys_from_the_cluster_ca_java_trusts(
         assert found.returncode == 0, (node, found.stderr)
         # The Gluu applications' Java truststore trusts every node's LDAPS through the CA.
         assert f"{node}_gluu-cluster-ca" in truststore_aliases(lab, node)
+
+
+def test_ldap_init_replaces_a_replica_with_the_primarys_data(converged: Converged) -> None:
+    inventory = str(converged.lab.inventory_path)
+    _add(converged, "node1", "before-init", "before")
+    refused = run_cli(["ldap", "init", "-i", inventory, "--from", "node1", "--to", "node3"])
+    assert refused.returncode != 0 and "--yes" in refused.stderr
+    done = run_cli(["ldap", "init", "-i", inventory, "--from", "node1", "--to", "node3", "--yes"])
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "node3: initialised from node1" in done.stdout
+    _wait_in_sync(converged)
+    # Replication resumed both ways: a write on the new replica reaches the primary.
+    _add(converged, "node3", "after-init", "after")
+    _wait_in_sync(converged)
+    for node in ADDRESSES:
+        assert _count(converged, node, "before-init") == 1, node
+        assert _count(converged, node, "after-init") == 1, node
+    # The LDIF way (an online export imported online): the same end state.
+    by_ldif = run_cli(["ldap", "init", "-i", inventory, "--from", "node1", "--to", "node2",
+                       "--ldif", "--yes"])
+    assert by_ldif.returncode == 0, by_ldif.stdout + by_ldif.stderr
+    _add(converged, "node2", "after-ldif", "after")
+    _wait_in_sync(converged)
+    for node in ADDRESSES:
+        assert _count(converged, node, "after-ldif") == 1, node
+    verified = run_cli(["ldap", "verify", "-i", inventory])
+    assert verified.returncode == 0, verified.stdout

@@ -23,6 +23,7 @@ def sections(node: str, **override: tuple[int, bytes]) -> Sections:
     recorded["general"] = (0, (RECORDED / "fresh-general.ldif").read_bytes())
     recorded["key-stores"] = (0, (RECORDED / "fresh-key-stores.ldif").read_bytes())
     recorded["ldaps-cert"] = (0, (RECORDED / "node1-ldaps-cert.pem").read_bytes())
+    recorded["ads-keys"] = (0, b"")  # none of the cluster's yet
     recorded.update(override)
     return parse_sections(b"".join(render_section(name, code, out)
                                    for name, (code, out) in recorded.items()))
@@ -66,13 +67,15 @@ def test_the_general_step_sets_what_a_fresh_server_lacks_in_one_batch() -> None:
     todo = missing(facts)
     assert [name for _c, name, _v in todo] == [
         "allow-pre-encoded-passwords", "single-structural-objectclass-behavior", "size-limit",
-        "lookthrough-limit", "ssl-encryption"]  # no idle limit already: "0 seconds" is "0 s"
+        "lookthrough-limit", "ssl-encryption", "ssl-cert-nickname",
+    ]  # no idle limit already: "0 seconds" is "0 s"
     assert batch(todo).splitlines() == [
         'set-password-policy-prop --policy-name "Default Password Policy" '
         '--set "allow-pre-encoded-passwords:true"',
         'set-global-configuration-prop --set "single-structural-objectclass-behavior:accept" '
         '--set "size-limit:0" --set "lookthrough-limit:0"',
-        'set-crypto-manager-prop --set "ssl-encryption:true"',
+        'set-crypto-manager-prop --set "ssl-encryption:true" '
+        '--set "ssl-cert-nickname:gluu-cluster"',
     ]
 
 
@@ -170,3 +173,36 @@ def test_verify_lists_conflict_entries_and_repair_keeps_them_as_ldif(tmp_path: P
     assert "# entryuuid: a413e334-50ff-4236-bfa6-8e416e605125\n" in text
     assert "description:: IGxlYWRpbmcgc3BhY2U=\n" in text
     assert [e.dn for e in parse_entries(text.encode())] == [loser.dn, winner.dn]
+
+
+def test_tls_wants_keys_from_the_cluster_ca_everywhere_and_the_ca_trusted_for_replication(
+        tmp_path: Path) -> None:
+    from cryptography import x509
+
+    from gluu_cluster.ldap.opendj.tls import ALIAS, CA_ALIAS, _why_not
+    from gluu_cluster.pki.ca import ClusterCA
+
+    class Handle:  # what _why_not reads of a node handle
+        name = "node1"
+
+        class node:  # noqa: N801
+            address = "127.0.32.11"
+
+    # A fresh node: self-signed LDAPS and admin certificates, nothing in cn=ads-truststore.
+    fresh = parse_facts("node1", "o=gluu", sections("node1"))
+    assert fresh.ads_keys == ()
+    ca = ClusterCA.load_or_create(tmp_path / "ca", "lab")
+    reasons = _why_not(ca, fresh, Handle())  # type: ignore[arg-type]
+    assert [r.split(":")[0] for r in reasons] == [
+        "LDAPS listener", "administration connector", "replication key (cn=ads-truststore)",
+        "replication does not trust the cluster CA yet (cn=ads-truststore)"]
+    assert "not issued by the cluster CA" in reasons[0] and "no certificate yet" in reasons[2]
+    # Recorded after the step on a real node: both entries read back as PEM (the CA's is
+    # the lab's CA, byte for byte; the node's key was issued by it for node1's address).
+    done = parse_facts("node1", "o=gluu", sections(
+        "node1", **{"ads-keys": (0, (RECORDED / "node1-ads-keys.ldif").read_bytes())}))
+    assert [alias for alias, _pem in done.ads_keys] == [ALIAS, CA_ALIAS]
+    recorded_ca = (RECORDED / "cluster-ca.crt").read_text()
+    assert done.ads_cert(CA_ALIAS) == recorded_ca
+    issued = x509.load_pem_x509_certificate((done.ads_cert(ALIAS) or "").encode())
+    issued.verify_directly_issued_by(x509.load_pem_x509_certificate(recorded_ca.encode()))

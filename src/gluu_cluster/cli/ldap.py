@@ -65,9 +65,14 @@ def status(inventory_path: str, accept_new_host_keys: bool, output_format: str) 
 @click.option("--from", "source", required=True, help="Node to copy the directory from.")
 @click.option("--to", "target", required=True, help="Node whose directory is replaced.")
 @click.option("--yes", is_flag=True, help="Do not ask: the target's data is replaced.")
+@click.option("--ldif", "by_ldif", is_flag=True,
+              help="OpenDJ: an export-ldif on SOURCE imported on TARGET instead of "
+                   "dsreplication initialize (OpenLDAP always copies by LDIF).")
 @ACCEPT_NEW_OPTION
-def init(inventory_path: str, source: str, target: str, yes: bool, accept_new_host_keys: bool) -> None:
-    """Replace TARGET's directory with SOURCE's (slapcat/slapadd; old data kept aside)."""
+def init(inventory_path: str, source: str, target: str, yes: bool, by_ldif: bool,
+         accept_new_host_keys: bool) -> None:
+    """Replace TARGET's directory with SOURCE's (OpenLDAP: slapcat/slapadd, old data kept
+    aside; OpenDJ: dsreplication initialize, or --ldif)."""
     inventory = load(inventory_path)
     settings = _settings(inventory)
     inventory.node(source), inventory.node(target)
@@ -79,7 +84,7 @@ def init(inventory_path: str, source: str, target: str, yes: bool, accept_new_ho
 
     async def go(c: ClusterConnection) -> InitResult:
         result = await engine_for(settings).initialise(c.handle(source), c.handle(target),
-                                                        c.inventory)
+                                                        c.inventory, by_ldif)
         if len(c.nodes) > 1:
             await wait_in_sync(c)
         return result

@@ -17,7 +17,7 @@ from .agreement import SyncPoint, behind
 from .engine import Link, ReplicaState
 from .engines import engine_for
 
-UNREACHABLE = define("LDAP-NODE-UNREACHABLE", "error", "check that the node and its slapd are up")
+UNREACHABLE = define("LDAP-NODE-UNREACHABLE", "error", "check that the node and its LDAP server are up")
 NO_SERVER_ID = define("LDAP-NO-SERVER-ID", "error", "run 'gluu-cluster apply'")
 CONSUMERS_MISSING = define("LDAP-CONSUMERS-MISSING", "error", "run 'gluu-cluster apply'")
 DISCONNECTED = define("LDAP-CONSUMER-DISCONNECTED", "error",
@@ -99,10 +99,12 @@ def problems_of(nodes: Sequence[NodeLDAPStatus], expected_consumers: int) -> lis
             problems.append(UNREACHABLE.at(n.node, n.error))
             continue
         if expected_consumers and n.server_id is None:
-            problems.append(NO_SERVER_ID.at(n.node, "slapd has no server ID"))
+            problems.append(NO_SERVER_ID.at(n.node, "its LDAP server has no replication server "
+                                            "ID: replication is not enabled there"))
         if len(n.consumers) < expected_consumers:
             problems.append(CONSUMERS_MISSING.at(
-                n.node, f"{len(n.consumers)} of {expected_consumers} replication consumers configured"))
+                n.node, f"{len(n.consumers)} of {expected_consumers} replication links to its "
+                "peers (consumers, or connected replication servers)"))
         for c in n.consumers:
             if not c.connected:
                 problems.append(DISCONNECTED.at(

@@ -115,8 +115,9 @@ class LDAPEngine(abc.ABC):
 
     @abc.abstractmethod
     async def initialise(self, source: NodeHandle, target: NodeHandle,
-                         inventory: Inventory) -> InitResult:
-        """Replace target's replicated data with source's (old data kept aside)."""
+                         inventory: Inventory, by_ldif: bool = False) -> InitResult:
+        """Replace target's replicated data with source's (old data kept aside).
+        ``by_ldif``: copy an LDIF export where the engine has another way (OpenDJ)."""
 
     @abc.abstractmethod
     async def entries(self, handle: NodeHandle, inventory: Inventory) -> list[Entry]:

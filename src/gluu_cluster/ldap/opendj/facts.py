@@ -20,6 +20,7 @@ sequence number) is translated into the engine-neutral text form that
 
 from __future__ import annotations
 
+import base64
 import datetime
 from dataclasses import dataclass
 
@@ -55,7 +56,12 @@ section conflicts q -b "$suffix" -s sub -z 50 "(ds-sync-conflict=*)" 1.1
 section general q -b cn=config -s sub \
   "(|(objectClass=ds-cfg-root-config)(cn=Default Password Policy)(cn=Crypto Manager))" \
   ds-cfg-single-structural-objectclass-behavior ds-cfg-size-limit ds-cfg-lookthrough-limit \
-  ds-cfg-idle-time-limit ds-cfg-allow-pre-encoded-passwords ds-cfg-ssl-encryption
+  ds-cfg-idle-time-limit ds-cfg-allow-pre-encoded-passwords ds-cfg-ssl-encryption \
+  ds-cfg-ssl-cert-nickname
+# The cluster's entries in the store replication takes its key and trust from.
+section ads-keys q -b cn=ads-truststore -s one \
+  "(|(ds-cfg-key-id=gluu-cluster)(ds-cfg-key-id=gluu-cluster-ca))" ds-cfg-key-id \
+  "ds-cfg-public-key-certificate;binary"
 # The key stores its LDAPS listener and administration connector use, by which alias.
 section key-stores q -b cn=config -s sub "(|(cn=LDAPS Connection Handler)\
 (objectClass=ds-cfg-administration-connector)(objectClass=ds-cfg-file-based-key-manager-provider))" \
@@ -122,6 +128,12 @@ class OpenDJFacts:
     ldaps_cert: str | None = None  # PEM
     key_uses: tuple[KeyUse, ...] = ()
     backend_id: str | None = None  # the backend holding the suffix (import-ldif's -n)
+    # cn=ads-truststore (replication's key and trust): alias -> certificate PEM, for the
+    # aliases the cluster puts there.
+    ads_keys: tuple[tuple[str, str], ...] = ()
+
+    def ads_cert(self, alias: str) -> str | None:
+        return dict(self.ads_keys).get(alias)
     # The general settings the guide's ldapGeneralConfigInstall.py makes: property -> value
     # (global configuration, default password policy, crypto manager).
     general: tuple[tuple[str, str], ...] = ()
@@ -214,9 +226,20 @@ def parse_facts(node: str, suffix: str, sections: Sections) -> OpenDJFacts:
         ldaps_cert=ldaps.out if ldaps.ok and "BEGIN CERTIFICATE" in ldaps.out else None,
         key_uses=_key_uses(_entries(sections["key-stores"], "the key stores' configuration",
                                     node)),
+        ads_keys=tuple(sorted(
+            (e.first("ds-cfg-key-id"), pem(e.attrs.get("ds-cfg-public-key-certificate;binary",
+                                                       [b""])[0]))
+            for e in _entries(sections["ads-keys"], "cn=ads-truststore", node))),
         general=tuple(sorted(general.items())),
         conflicts=tuple(e.dn for e in found),
     )
+
+
+def pem(der: bytes) -> str:
+    """A DER certificate in PEM (as openssl and keytool -rfc write it)."""
+    body = base64.b64encode(der).decode("ascii")
+    lines = [body[i:i + 64] for i in range(0, len(body), 64)]
+    return "-----BEGIN CERTIFICATE-----\n" + "\n".join(lines) + "\n-----END CERTIFICATE-----\n"
 
 
 def _key_uses(found: list[Entry]) -> tuple[KeyUse, ...]:

@@ -1,7 +1,8 @@
 """The guide's ldapGeneralConfigInstall.py for OpenDJ, with dsconfig: pre-encoded passwords
 allowed (Gluu writes hashed passwords), single-structural-objectclass behaviour 'accept',
 no size or lookthrough limit, no idle time limit (Gluu's pooled connections), and, beyond
-the guide, replication traffic encrypted (the crypto manager's ssl-encryption). Before
+the guide, replication traffic encrypted with the node's key pair from the cluster CA (the
+crypto manager's ssl-encryption and ssl-cert-nickname). Before
 replication is enabled, so the first initialisation already travels encrypted."""
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from ...connection import NodeHandle
 from ...plan import Change, NoOp, Outcome, Payload, Run, Step
 from .facts import OPENDJ_FACTS, OpenDJFacts
+from .tls import ALIAS
 from .tools import STEP_TOOLS, dsconfig_batch, restart
 
 # (dsconfig sub-command and its target, property, wanted value).
@@ -24,6 +26,8 @@ WANTED: tuple[tuple[tuple[str, ...], str, str], ...] = (
     (GLOBAL, "lookthrough-limit", "0"),
     (GLOBAL, "idle-time-limit", "0 s"),
     (CRYPTO, "ssl-encryption", "true"),
+    # Replication's key pair: the one ldap-tls put in cn=ads-truststore, from the CA.
+    (CRYPTO, "ssl-cert-nickname", ALIAS),
 )
 
 
@@ -64,12 +68,12 @@ class OpenDJGeneralStep(Step):
         todo = missing(facts)
         if not todo:
             return NoOp(handle.name, self.name, "pre-encoded passwords, object class behaviour, "
-                        "limits and encrypted replication are set")
+                        "limits and encrypted replication (cluster CA key) are set")
         restarts = any(command is CRYPTO for command, _name, _value in todo)
         return Change(handle.name, self.name, "set the guide's general configuration",
                       tuple(f"{name}: {facts.setting(name) or 'unset'} -> {value}"
                             for _cmd, name, value in todo)
-                      + (("then restart OpenDJ (it reads ssl-encryption at start)",)
+                      + (("then restart OpenDJ (it reads the crypto manager at start)",)
                          if restarts else ()),
                       payload=GeneralPayload(batch(todo), restarts))
 

@@ -1,12 +1,17 @@
-"""TLS from the cluster CA for OpenDJ's LDAPS listener and administration connector (the
-role OpenLDAP's ldap-tls step has there): each node gets a key pair the cluster CA issued
-for its name and address, added to the key stores those listeners already use under one
-alias, and the listeners present it. The certificate sets import the cluster CA into the
-Java truststores, so the Gluu applications trust every node's LDAPS without copying each
-node's self-signed certificate around (the guide's note), and admin tools verify it.
+"""TLS from the cluster CA for OpenDJ (the role OpenLDAP's ldap-tls step has there):
+each node gets a key pair the cluster CA issued for its name and address, under the
+alias gluu-cluster, in the key stores its LDAPS listener and administration connector
+already use and in cn=ads-truststore, the store replication takes its key and its trust
+from, which also gets the cluster CA as a trusted certificate.
 
-Replication sessions keep OpenDJ's own instance key (ads-truststore): their peers trust
-only the keys registered in cn=admin data, so a CA-issued key there is not accepted.
+- LDAPS and admin listeners present it at once (ssl-cert-nickname, no restart). The
+  certificate sets import the cluster CA into the Java truststores, so the Gluu
+  applications trust every node's LDAPS without copying each node's self-signed
+  certificate around (the guide's note), and admin tools verify it.
+- Replication presents it once the crypto manager's ssl-cert-nickname names it, which
+  OpenDJ reads at start: ldap-general sets that with ssl-encryption, before its restart.
+  Peers accept it through the cluster CA in their cn=ads-truststore; the instance keys
+  dsreplication registered stay trusted too.
 """
 
 from __future__ import annotations
@@ -25,24 +30,29 @@ from ...errors import LDAPCommandError
 from ...pki.ca import ClusterCA, cluster_ca
 from ...plan import Blocked, Change, NoOp, Outcome, Payload, Run, Step
 from .facts import OPENDJ_FACTS, OpenDJFacts, ldap_of
-from .tools import STEP_TOOLS, dsconfig_batch
+from .tools import SECRET_PREAMBLE, STEP_TOOLS, dsconfig_batch
 
 ALIAS = "gluu-cluster"
+CA_ALIAS = "gluu-cluster-ca"
 LISTENERS = {"ldaps": 'set-connection-handler-prop --handler-name "LDAPS Connection Handler"',
              "admin": "set-administration-connector-prop"}
 
-# stdin: a password line, then a PKCS#12 file in base64 holding the key pair under $1;
-# then per key store: its file, type and PIN file. The key pair goes into each under $1
-# (an older one of that alias replaced), protected by the store's own PIN as OpenDJ wants.
-KEYSTORE_SCRIPT = r"""
-umask 077
-dir=$(mktemp -d) || exit 90
-trap 'rm -rf -- "$dir"' EXIT
-IFS= read -r pw
-printf '%s' "$pw" > "$dir/pw"
+# stdin: a password line, then a PKCS#12 file in base64 holding the key pair under $1.
+# $2: a CA certificate (PEM, public) to trust in the store $3 ($4 its type, $5 its PIN
+# file; all "" for none); then per key store: its file, type and PIN file. The key pair
+# goes into each under $1 (an older one of that alias replaced), protected by the store's
+# own PIN as OpenDJ wants.
+KEYSTORE_SCRIPT = SECRET_PREAMBLE + r"""
 base64 -d > "$dir/node.p12" || exit 91
-alias=$1
-shift
+alias=$1 ca=$2 ca_store=$3 ca_type=$4 ca_pin=$5
+shift 5
+if [ -n "$ca_store" ]; then
+  printf '%s\n' "$ca" > "$dir/ca.pem"
+  keytool -delete -alias "$alias-ca" -keystore "$ca_store" -storetype "$ca_type" \
+    -storepass:file "$ca_pin" > /dev/null 2>&1
+  keytool -importcert -noprompt -alias "$alias-ca" -file "$dir/ca.pem" \
+    -keystore "$ca_store" -storetype "$ca_type" -storepass:file "$ca_pin" > /dev/null || exit 93
+fi
 while [ "$#" -ge 3 ]; do
   store=$1 type=$2 pin=$3
   shift 3
@@ -55,22 +65,31 @@ while [ "$#" -ge 3 ]; do
 done
 """
 
+# Replication's store (cn=ads-truststore), as OpenDJ's setup makes it.
+ADS_STORE = ("config/ads-truststore", "JKS", "config/ads-truststore.pin")
+
 
 @dataclass(frozen=True)
 class TLSPayload(Payload):
     stores: tuple[tuple[str, str, str], ...]  # (file, type, PIN file), absolute paths
+    trust_in: tuple[str, str, str]  # the store that trusts the cluster CA (replication's)
     batch: str  # dsconfig lines pointing the listeners at the alias
 
 
 def _why_not(ca: ClusterCA | None, facts: OpenDJFacts, handle: NodeHandle) -> list[str]:
-    """Why the node's listeners do not present a valid key pair from the cluster CA."""
+    """Why the node's listeners and replication store lack a valid key pair from the
+    cluster CA, or the store does not trust the CA."""
     if ca is None:
         return ["make the cluster CA and issue the node a key pair from it"]
     reasons = []
-    for what, pem in (("LDAPS", facts.ldaps_cert), ("administration", facts.admin_cert)):
+    for what, pem in (("LDAPS listener", facts.ldaps_cert),
+                      ("administration connector", facts.admin_cert),
+                      ("replication key (cn=ads-truststore)", facts.ads_cert(ALIAS))):
         why = ca.check_node_cert(pem.encode() if pem else None, handle.name, handle.node.address)
         if why is not None:
-            reasons.append(f"{what} listener: {why}")
+            reasons.append(f"{what}: {why}")
+    if (facts.ads_cert(CA_ALIAS) or "").strip() != ca.cert_pem.decode("ascii").strip():
+        reasons.append("replication does not trust the cluster CA yet (cn=ads-truststore)")
     return reasons
 
 
@@ -99,15 +118,16 @@ class OpenDJTLSStep(Step):
         reasons = _why_not(ca, facts, handle)
         unset = [u.listener for u in facts.key_uses if u.nickname != ALIAS]
         if not reasons and not unset:
-            return NoOp(handle.name, self.name,
-                        "LDAPS and admin listeners present a key pair from the cluster CA")
-        stores = sorted({(_path(settings.opendj.install_dir, u.store_file), u.store_type,
-                          _path(settings.opendj.install_dir, u.pin_file))
-                         for u in facts.key_uses})
+            return NoOp(handle.name, self.name, "LDAPS, admin and replication keys come "
+                        "from the cluster CA, which replication trusts")
+        home = settings.opendj.install_dir
+        ads = (_path(home, ADS_STORE[0]), ADS_STORE[1], _path(home, ADS_STORE[2]))
+        stores = sorted({(_path(home, u.store_file), u.store_type, _path(home, u.pin_file))
+                         for u in facts.key_uses} | {ads})
         details = reasons + [f"key pair '{ALIAS}' into {s[0]}" for s in stores]
         return Change(handle.name, self.name, "present a key pair from the cluster CA",
                       tuple(details),
-                      payload=TLSPayload(tuple(stores), "\n".join(
+                      payload=TLSPayload(tuple(stores), ads, "\n".join(
                           f'{LISTENERS[listener]} --set "ssl-cert-nickname:{ALIAS}"'
                           for listener in sorted(LISTENERS))))
 
@@ -124,6 +144,7 @@ class OpenDJTLSStep(Step):
             x509.load_pem_x509_certificate(issued.cert_pem), [ca.cert],
             serialization.BestAvailableEncryption(password.encode()))
         argv = ["sh", "-c", KEYSTORE_SCRIPT, "gluu-opendj-keys", ALIAS,
+                ca.cert_pem.decode("ascii"), *change.payload.trust_in,
                 *(part for store in change.payload.stores for part in store)]
         result = await handle.container.run(
             argv, stdin=password + "\n" + base64.b64encode(bundle).decode("ascii") + "\n",

@@ -22,6 +22,16 @@ from ...pki.ca import cluster_ca_pem
 from ..service import start_server, stop_server
 from .facts import dm_password, ldap_of, ldap_url
 
+# The start of a script whose stdin begins with a password line: a 0700 folder removed
+# when the script ends, the password in its 0600 file "$dir/pw" (never on argv).
+SECRET_PREAMBLE = r"""
+umask 077
+dir=$(mktemp -d) || exit 90
+trap 'rm -rf -- "$dir"' EXIT
+IFS= read -r pw
+printf '%s' "$pw" > "$dir/pw"
+"""
+
 # stdin: the directory manager's password, a newline, the global administrator's, a
 # newline, then PEM certificates to trust. argv: the tool and its arguments.
 TOOL_SCRIPT = r"""

@@ -59,7 +59,8 @@ class OpenLDAPEngine(LDAPEngine):
         return bind_result(section)
 
     async def initialise(self, source: NodeHandle, target: NodeHandle,
-                         inventory: Inventory) -> InitResult:
+                         inventory: Inventory, by_ldif: bool = False) -> InitResult:
+        # Always an LDIF copy (slapcat/slapadd): by_ldif changes nothing here.
         return await initialise_from(source, target, ldap_of(inventory))
 
     async def entries(self, handle: NodeHandle, inventory: Inventory) -> list[Entry]:
