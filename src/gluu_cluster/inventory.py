@@ -26,7 +26,7 @@ from pydantic import (
     model_validator,
 )
 
-from .errors import InventoryError
+from .errors import InventoryError, SecretError
 from .secrets import Secret, read_secret_env, read_secret_file
 
 # --- value checks -------------------------------------------------------------------
@@ -578,6 +578,40 @@ def check_inventory(path: str | Path) -> tuple[Inventory | None, list[str]]:
         return None, problems
     inventory._source_path = path.resolve()
     return inventory, []
+
+
+def _secret_refs(value: object, where: str) -> list[tuple[str, SecretRef]]:
+    """Every secret reference in the inventory, with the key that names it."""
+    if isinstance(value, SecretRef):
+        return [(where, value)]
+    found: list[tuple[str, SecretRef]] = []
+    if isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            found += _secret_refs(getattr(value, name), f"{where}.{name}" if where else name)
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            found += _secret_refs(item, f"{where}[{index}]")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            found += _secret_refs(item, f"{where}.{key}")
+    return found
+
+
+def secret_problems(inventory: Inventory) -> list[str]:
+    """One line per secret the inventory names that cannot be used as it is (missing,
+    unreadable, readable by group or others, empty, an unset variable): each secret
+    once, however many keys name it. Values are read, checked and forgotten here."""
+    problems: list[str] = []
+    seen: set[str] = set()
+    for where, ref in _secret_refs(inventory, ""):
+        if ref.describe() in seen:
+            continue
+        seen.add(ref.describe())
+        try:
+            ref.resolve(inventory.base_dir)
+        except SecretError as exc:
+            problems.append(f"{where}: {exc}")
+    return problems
 
 
 def load_inventory(path: str | Path) -> Inventory:

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import click
 
 from ..connection import ClusterConnection
-from ..inventory import Inventory, load_inventory
+from ..inventory import Inventory, load_inventory, secret_problems
 from ..plan import Blocked
 from ..secrets import RedactingFilter
 from .output import print_error
@@ -34,7 +34,15 @@ ACCEPT_NEW_OPTION = click.option(
 
 
 def load(path: str) -> Inventory:
-    return load_inventory(path)
+    """The inventory, its secrets checked up front: every bad one said once (one line
+    each), exit 2, before any node is touched."""
+    inventory = load_inventory(path)
+    problems = secret_problems(inventory)
+    for problem in problems:
+        print_error(problem)
+    if problems:
+        raise SystemExit(2)  # a usage error: the inventory must change
+    return inventory
 
 
 def run_async(coro: Coroutine[Any, Any, T]) -> T:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from ..inventory import check_inventory
+from ..inventory import check_inventory, secret_problems
+from ..secrets import redactor
 from .output import FORMAT_OPTION, console, print_json
 
 
@@ -13,8 +14,13 @@ from .output import FORMAT_OPTION, console, print_json
               help="The cluster inventory (YAML).")
 @FORMAT_OPTION
 def validate(inventory_path: str, output_format: str) -> None:
-    """Check an inventory file; every problem is named with its line and key."""
+    """Check an inventory file and the secrets it names (each exists, is readable, mode
+    0600 or stricter, not empty); every problem is named with its line or key, once."""
     inventory, problems = check_inventory(inventory_path)
+    if inventory is not None:
+        problems = secret_problems(inventory)
+        if problems:
+            inventory = None
     if output_format == "json":
         print_json({"file": inventory_path, "valid": inventory is not None, "problems": problems})
     elif inventory is not None:
@@ -24,6 +30,6 @@ def validate(inventory_path: str, output_format: str) -> None:
         )
     else:
         for problem in problems:
-            click.echo(problem, err=True)
+            click.echo(redactor.scrub(problem), err=True)
     if inventory is None:
         raise SystemExit(2)
