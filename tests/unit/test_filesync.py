@@ -98,10 +98,45 @@ def test_dirty_conflicts_and_problems() -> None:
     assert parse_conflicts(log, since=150)[0].path == "/opt/g"
     facts = FileSyncFacts("n1", daemon_pid=None, initialised=True, last_ok=None,
                           conflicts=tuple(conflicts), missing_tools=(), package_manager="apt-get",
-                          certificate=None, pins={}, managed={}, dirty=(), test=None)
+                          certificate=None, pins={}, managed={},
+                          dirty=("dirty: /opt/g (node2)",), test=None)
     status = NodeSyncStatus("n1", facts)
     codes = [p.code for p in problems_of([status, NodeSyncStatus("n2", error="unreachable")])]
-    assert codes == ["SYNC-DAEMON-DOWN", "SYNC-CONFLICT", "SYNC-NODE-UNREACHABLE"]
+    assert codes == ["SYNC-DAEMON-DOWN", "SYNC-DIRTY", "SYNC-NODE-UNREACHABLE", "SYNC-CONFLICT",
+                     "SYNC-CONFLICT-RESOLVED"]
+
+
+def test_a_conflict_is_said_once_and_a_decided_one_is_only_a_warning() -> None:
+    from dataclasses import replace
+
+    from gluu_cluster.problems import has_errors
+
+    # Two nodes edited one file at once, several runs logged it on both: node1's version
+    # won the 'younger' test, node2's went to node2's history.
+    won = "Auto-resolving conflict: Won 'younger/older' test."
+    lost = "Auto-resolving conflict: Lost 'younger/older' test."
+    f = "/opt/idp/conf/idp.properties"
+
+    def node(name: str, log: str, dirty: tuple[str, ...] = ()) -> NodeSyncStatus:
+        return NodeSyncStatus(name, FileSyncFacts(
+            name, daemon_pid=1, initialised=True, last_ok=1, missing_tools=(),
+            conflicts=tuple(parse_conflicts(log)), package_manager="apt-get", certificate=None,
+            pins={}, managed={}, dirty=dirty, test=None))
+
+    one = node("node1", "".join(f"{t}\tnode2\t{f}\t{won}\n" for t in (100, 101, 102, 103)))
+    two = node("node2", "".join(f"{t}\tnode1\t{f}\t{lost}\n" for t in (100, 101, 102, 103)))
+    found = problems_of([one, two])
+    assert [(p.code, p.node) for p in found] == [("SYNC-CONFLICT-RESOLVED", "node1")]
+    assert not has_errors(found)
+    assert "node2's is in its history: gluu-cluster sync history node2 " + f in found[0].detail
+    # Undecided (policy none) and still dirty on node2: one error there, however many lines.
+    none = "File stays in dirty state. Do not auto-resolve conflict: none"
+    stuck = node("node2", f"100\tnode1\t{f}\t{none}\n200\tnode1\t{f}\t{none}\n",
+                 dirty=(f"dirty: {f} (node1)",))
+    assert [(p.code, p.node) for p in problems_of([stuck])] == [("SYNC-DIRTY", "node2"),
+                                                                 ("SYNC-CONFLICT", "node2")]
+    # Settled since (nothing dirty any more): nothing left to say about it.
+    assert problems_of([replace(stuck, facts=replace(stuck.facts, dirty=()))]) == []  # type: ignore[type-var]
 
 
 def test_history_newest_first_and_groups(inventory) -> None:  # type: ignore[no-untyped-def]

@@ -12,7 +12,7 @@ from ..errors import GluuClusterError
 from ..facts.cache import FactCache
 from ..problems import Problem, define
 from .csync2 import Csync2
-from .facts import FILESYNC_FACTS, FileSyncFacts
+from .facts import FILESYNC_FACTS, Conflict, FileSyncFacts
 
 UNREACHABLE = define("SYNC-NODE-UNREACHABLE", "error",
                      "check that the node is up and reachable over SSH")
@@ -25,6 +25,9 @@ DIRTY = define("SYNC-DIRTY", "warning",
 CONFLICT = define("SYNC-CONFLICT", "error",
                   "the file stays dirty until one side wins: edit it on the node whose "
                   "version is right, or set the group's conflict policy")
+RESOLVED = define("SYNC-CONFLICT-RESOLVED", "warning",
+                  "nothing to do if the winner's version is right; else put the other back "
+                  "with 'gluu-cluster sync restore'")
 NOT_IN_SYNC = define("SYNC-NOT-IN-SYNC", "error",
                      "run 'gluu-cluster sync now' and read the problems it names")
 PEER = define("SYNC-PEER-FAILED", "error",
@@ -77,11 +80,39 @@ def problems_of(statuses: list[NodeSyncStatus]) -> list[Problem]:
         if s.dirty:
             out.append(DIRTY.at(s.node, f"{len(s.dirty)} change(s) not yet sent: "
                                 + ", ".join(s.dirty[:5])))
-        out += [CONFLICT.at(s.node, f"{c.path} with {c.peer}: {c.message}")
-                for c in s.facts.conflicts if not c.resolved]
         out += [PEER.at(s.node, text) for text in s.peer_problems]
         if s.in_sync is False and not s.peer_problems:
             out.append(NOT_IN_SYNC.at(s.node, "csync2 -T finds differences with a peer"))
+    return out + conflict_problems(statuses)
+
+
+def conflict_problems(statuses: list[NodeSyncStatus]) -> list[Problem]:
+    """Each conflict once, however many log lines (nodes, runs) show it.
+
+    One the group's policy decided (csync2 logs "Won" on the node whose version it sent,
+    "Lost" on the other, whose version went to its history) is a warning naming the
+    winner and where the loser is kept; one it did not decide is an error on each node
+    where the file is still dirty (once nothing is dirty, someone settled it)."""
+    decided: dict[str, tuple[int, str, str]] = {}  # path -> (when, winner, loser)
+    undecided: dict[tuple[str, str], Conflict] = {}  # (node, path) -> newest line
+    for s in statuses:
+        for c in s.facts.conflicts if s.facts else ():
+            if c.resolved:
+                won = "won" in c.message.lower()
+                winner, loser = (s.node, c.peer) if won else (c.peer, s.node)
+                if c.path not in decided or c.at >= decided[c.path][0]:
+                    decided[c.path] = (c.at, winner, loser)
+            elif any(c.path in line for line in s.dirty):
+                undecided[(s.node, c.path)] = max(c, undecided.get((s.node, c.path), c),
+                                                  key=lambda x: x.at)
+    out = [CONFLICT.at(node, f"{path} with {c.peer}: {c.message}")
+           for (node, path), c in sorted(undecided.items())]
+    open_paths = {path for _node, path in undecided}
+    for path, (_at, winner, loser) in sorted(decided.items()):
+        if path not in open_paths:
+            out.append(RESOLVED.at(winner, f"{path} was edited on {winner} and {loser} at once; "
+                                   f"the group's policy kept {winner}'s version; {loser}'s is "
+                                   f"in its history: gluu-cluster sync history {loser} {path}"))
     return out
 
 
