@@ -239,6 +239,19 @@ def test_concurrent_edits_resolve_by_policy_and_the_loser_is_restorable(lab: Run
     (lab.root("node2") / rel).write_text("from node2 (younger)\n")
     eventually(lambda: all(content(lab, n, rel) == b"from node2 (younger)\n" for n in NODES),
                "the younger edit everywhere")
+    eventually(lambda: settled(lab), "settled")
+    # Status tells the truth: a conflict the policy decided is one warning naming the
+    # winner, never an error, however many log lines show it (when csync2 saw one: the
+    # two edits may also just follow each other).
+    logged = sum(1 for node in NODES if (lab.root(node) / STATE / "conflicts.log").exists()
+                 and f"/{rel}" in (lab.root(node) / STATE / "conflicts.log").read_text())
+    status = json.loads(run_cli(["status", "-i", str(lab.inventory_path), "--format",
+                                 "json"]).stdout)
+    about = [p for p in status["problems"] if f"/{rel}" in p["detail"]]
+    assert all(p["code"] == "SYNC-CONFLICT-RESOLVED" for p in about), about
+    assert len(about) == (1 if logged else 0), (about, logged)
+    if about:
+        assert about[0]["node"] == "node2" and "sync history node1" in about[0]["detail"]
     history = run_cli(["sync", "history", "-i", str(lab.inventory_path), "node1",
                        f"/{rel}", "--format", "json"])
     versions = json.loads(history.stdout)["versions"]

@@ -61,8 +61,10 @@ class OpenDJEngine(LDAPEngine):
     def steps(self, inventory: Inventory) -> tuple[list[Step], list[Step]]:
         # The cluster CA and the listeners' key pairs from it first: the certificate sets
         # import the CA into the truststores.
+        # Replication before the general settings: the crypto manager's restart there also
+        # puts replication's new source addresses in force (one restart per fresh node).
         return ([ClusterCAStep(), OpenDJTLSStep()],
-                [OpenDJGeneralStep(), OpenDJReplicationStep(), OpenDJInitStep()])
+                [OpenDJReplicationStep(), OpenDJGeneralStep(), OpenDJInitStep()])
 
     def ports(self, node: Node, settings: LDAPSettings) -> list[int]:
         return [settings.port, settings.opendj.admin_port, replication_port(node, settings)]

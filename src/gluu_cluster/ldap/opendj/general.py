@@ -2,8 +2,9 @@
 allowed (Gluu writes hashed passwords), single-structural-objectclass behaviour 'accept',
 no size or lookthrough limit, no idle time limit (Gluu's pooled connections), and, beyond
 the guide, replication traffic encrypted with the node's key pair from the cluster CA (the
-crypto manager's ssl-encryption and ssl-cert-nickname). Before
-replication is enabled, so the first initialisation already travels encrypted."""
+crypto manager's ssl-encryption and ssl-cert-nickname, read at start: a restart). After
+ldap-replication, whose source addresses the same restart puts in force, and before
+ldap-init, so the initialisation already travels encrypted with those keys."""
 
 from __future__ import annotations
 
@@ -42,6 +43,11 @@ def missing(facts: OpenDJFacts) -> list[tuple[tuple[str, ...], str, str]]:
     return [w for w in WANTED if not _same(facts.setting(w[1]), w[2])]
 
 
+def restart_pending(facts: OpenDJFacts) -> bool:
+    """Whether this step will restart the node: its crypto manager is not as wanted."""
+    return any(command is CRYPTO for command, _name, _value in missing(facts))
+
+
 def batch(changes: list[tuple[tuple[str, ...], str, str]]) -> str:
     """One dsconfig batch line per sub-command, every property it changes set there."""
     by_command: dict[tuple[str, ...], list[str]] = {}
@@ -69,7 +75,7 @@ class OpenDJGeneralStep(Step):
         if not todo:
             return NoOp(handle.name, self.name, "pre-encoded passwords, object class behaviour, "
                         "limits and encrypted replication (cluster CA key) are set")
-        restarts = any(command is CRYPTO for command, _name, _value in todo)
+        restarts = restart_pending(facts)
         return Change(handle.name, self.name, "set the guide's general configuration",
                       tuple(f"{name}: {facts.setting(name) or 'unset'} -> {value}"
                             for _cmd, name, value in todo)

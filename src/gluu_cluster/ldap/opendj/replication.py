@@ -16,6 +16,7 @@ from ...errors import NodeCheckError
 from ...inventory import Inventory, LDAPSettings, Node
 from ...plan import Change, NoOp, Outcome, Payload, Run, Step
 from .facts import OPENDJ_FACTS, OpenDJFacts, ldap_of
+from .general import restart_pending
 from .tools import STEP_TOOLS, TRUST, connection, dsconfig_batch, restart, run_tool
 
 
@@ -54,7 +55,9 @@ async def _topology(handle: NodeHandle, run: Run, facts: OpenDJFacts, batch: str
     must be made again (a restart, not a toggle of the provider: writes taken while
     replication is off would never be replicated; stopped, it takes none)."""
     await dsconfig_batch(handle, run.inventory, facts.admin_cert, batch)
-    if restarts:
+    # ldap-general, next, restarts the node anyway when its crypto manager changes: one
+    # restart then serves both (a fresh node's first apply restarts it once).
+    if restarts and not restart_pending(facts):
         await restart(handle, run.inventory)
     run.facts.touched(handle.name, (OPENDJ_FACTS,))
 
@@ -120,7 +123,8 @@ class OpenDJReplicationStep(Step):
                 what.append(f"send replication from {handle.node.address}")
                 details.append(f"source-address of {len(sources)} replication "
                                "server/domain(s), then restart OpenDJ (connections it has "
-                               "keep their address until made again)")
+                               "keep their address until made again; with ldap-general's "
+                               "restart when that has one to make)")
             return Change(handle.name, self.name, "; ".join(what), tuple(details),
                           payload=TopologyPayload("\n".join(prune + sources), bool(sources)))
         if handle.name == primary.name:
