@@ -28,7 +28,8 @@ Method = Callable[[NodeHandle, NodeHandle, Inventory, list[str]], Awaitable[None
 
 async def ldif(source: NodeHandle, target: NodeHandle, inventory: Inventory,
                certs: list[str]) -> None:
-    await initialise_from_ldif(source, [target], inventory, certs)
+    backend = (await OPENDJ_FACTS.read(source, inventory)).backend_id
+    await initialise_from_ldif(source, [target], inventory, certs, backend)
 
 
 async def timed(inventory: Inventory, method: Method) -> float:

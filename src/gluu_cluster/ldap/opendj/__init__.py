@@ -84,14 +84,15 @@ class OpenDJEngine(LDAPEngine):
         online on target (bench/opendj_init.py: 0.83x its speed for one 36,000-entry
         replica here, so not the default)."""
         started = time.monotonic()
-        certs = [(await OPENDJ_FACTS.read(h, inventory)).admin_cert for h in (source, target)]
-        trusted = [c for c in certs if c]
+        facts = [await OPENDJ_FACTS.read(h, inventory) for h in (source, target)]
+        trusted = [f.admin_cert for f in facts if f.admin_cert]
         if by_ldif:
-            await initialise_from_ldif(source, [target], inventory, trusted)
+            await initialise_from_ldif(source, [target], inventory, trusted,
+                                       facts[0].backend_id)
         else:
             await initialise(source, target, inventory, trusted)
-        facts = await OPENDJ_FACTS.read(target, inventory)
-        return InitResult(source.name, target.name, facts.entries or 0, facts.csns,
+        after = await OPENDJ_FACTS.read(target, inventory)
+        return InitResult(source.name, target.name, after.entries or 0, after.csns,
                           time.monotonic() - started, "(none: OpenDJ keeps no copy)")
 
     async def _search(self, handle: NodeHandle, inventory: Inventory, argv: list[str],

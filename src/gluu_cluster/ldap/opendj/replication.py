@@ -223,15 +223,15 @@ async def _workdir(handle: NodeHandle, settings: LDAPSettings) -> tuple[str, str
 
 
 async def initialise_from_ldif(source: NodeHandle, targets: list[NodeHandle],
-                               inventory: Inventory, certs: list[str]) -> None:
+                               inventory: Inventory, certs: list[str],
+                               backend: str | None) -> None:
     """Export the suffix on source once (online, with its replication state and
     generation), then import it online on every target at once. Each target keeps the
     source's generation and resumes replication from the exported state: changes made
     on any node since the export reach it from the replication servers. The export holds
-    password hashes: it lives in 0700 folders, removed at the end."""
+    password hashes: it lives in 0700 folders, removed at the end. ``backend``: the
+    source's backend holding the suffix (its facts' backend_id)."""
     settings = ldap_of(inventory)
-    facts = await OPENDJ_FACTS.read(source, inventory)
-    backend = facts.backend_id
     if backend is None:
         raise NodeCheckError(source.name, f"no backend holds {settings.suffix}")
     tool = f"{settings.opendj.install_dir}/bin"

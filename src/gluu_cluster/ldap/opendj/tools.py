@@ -34,12 +34,9 @@ printf '%s' "$pw" > "$dir/pw"
 
 # stdin: the directory manager's password, a newline, the global administrator's, a
 # newline, then PEM certificates to trust. argv: the tool and its arguments.
-TOOL_SCRIPT = r"""
-umask 077
-dir=$(mktemp -d) || exit 90
-trap 'rm -rf -- "$dir"' EXIT
-IFS= read -r dm; IFS= read -r admin
-printf '%s' "$dm" > "$dir/dm"; printf '%s' "$admin" > "$dir/admin"
+TOOL_SCRIPT = SECRET_PREAMBLE + r"""
+IFS= read -r admin
+printf '%s' "$admin" > "$dir/admin"
 cat > "$dir/certs.pem"
 head -c 24 /dev/urandom | base64 > "$dir/ts-pw"
 n=0
@@ -55,7 +52,7 @@ shift
 for a in "$@"; do
   shift
   case $a in
-    @dm-password) set -- "$@" "$dir/dm" ;;
+    @dm-password) set -- "$@" "$dir/pw" ;;
     @admin-password) set -- "$@" "$dir/admin" ;;
     @truststore) set -- "$@" "$dir/trust" ;;
     @truststore-password) set -- "$@" "$dir/ts-pw" ;;
