@@ -61,6 +61,9 @@ class ClusterConnection:
     def __init__(self, inventory: Inventory, *, accept_new_host_keys: bool = False) -> None:
         self.inventory = inventory
         self.nodes: list[NodeHandle] = []
+        # Nodes probe() found unreachable: fact scripts that ask peers leave them out, so
+        # a stalled node costs one connect timeout, not one per peer and question.
+        self.down: frozenset[str] = frozenset()
         for node in inventory.nodes:
             host = _transport_for(inventory, node, accept_new_host_keys)
             root = inventory.container_root_of(node)
@@ -101,6 +104,7 @@ class ClusterConnection:
                 await handle.host.close()
                 handle.host = DownTransport(handle.name, result)
                 handle.container = handle.host
+        self.down = frozenset(down)
         return down
 
     async def close(self) -> None:

@@ -92,12 +92,41 @@ def test_filesync_facts_before_csync2_is_installed() -> None:
 
 
 def test_a_csync2_timeout_in_the_fact_script_is_read_as_one() -> None:
-    data = line("dirty", 2) + line("test", 124, err=b"@@elapsed-ms 30012\n")
-    facts = filesync_facts.parse_facts("n", parse_sections(data), 30)
+    data = (line("dirty", 2) + line("test.n2", 2, err=b"@@elapsed-ms 40\n")
+            + line("test.n3", 124, err=b"@@elapsed-ms 30012\n"))
+    facts = filesync_facts.parse_facts("n", parse_sections(data), 30, peers=2)
     assert facts.test is not None and facts.test.timed_out and not facts.test.ok
+    assert not facts.test.in_sync
     quick = filesync_facts.parse_facts("n", parse_sections(
-        line("test", 137, err=b"@@elapsed-ms 800\n")), 30)
+        line("dirty", 2) + line("test.n2", 137, err=b"@@elapsed-ms 800\n")), 30, peers=1)
     assert quick.test is not None and quick.test.killed and not quick.test.timed_out
+
+
+def test_each_peer_tested_must_be_in_sync_and_peers_found_down_are_not_tested() -> None:
+    both = line("dirty", 2) + line("test.n2", 2) + line("test.n3", 2)
+    facts = filesync_facts.parse_facts("n", parse_sections(both), 30, peers=2)
+    assert facts.test is not None and facts.test.in_sync and facts.test.ok
+    one_differs = line("dirty", 2) + line("test.n2", 2) + line("test.n3", 0, b"X file\n")
+    facts = filesync_facts.parse_facts("n", parse_sections(one_differs), 30, peers=2)
+    assert facts.test is not None and facts.test.ok and not facts.test.in_sync
+    # Every peer down: nothing was asked, so nothing is known (not "in sync").
+    assert filesync_facts.parse_facts("n", parse_sections(line("dirty", 2)), 30,
+                                      peers=2).test is None
+    alone = filesync_facts.parse_facts("n", parse_sections(line("dirty", 2)), 30, peers=0)
+    assert alone.test is not None and alone.test.in_sync
+
+
+def test_the_fact_script_tests_only_the_peers_not_found_down(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("GLUU_LDAP_ADMIN_PASSWORD", "GLUU_LDAP_REPLICATION_PASSWORD",
+                 "GLUU_TRUSTSTORE_PASSWORD"):
+        monkeypatch.setenv(name, "x")
+    inventory = load_inventory(Path(__file__).parents[2] / "examples" / "seed-two-nodes.yaml")
+    node1 = inventory.nodes[0].name
+    handle = type("Handle", (), {"name": node1})()
+    every = filesync_facts.FILESYNC_FACTS.args(handle, inventory, frozenset())  # type: ignore[arg-type]
+    assert every[4] == inventory.nodes[1].name
+    down = frozenset({inventory.nodes[1].name})
+    assert filesync_facts.FILESYNC_FACTS.args(handle, inventory, down)[4] == ""  # type: ignore[arg-type]
 
 
 def test_the_fact_script_checks_the_tools_the_steps_need() -> None:

@@ -1,4 +1,4 @@
-"""``lab up|status|down``: the local lab of fake Gluu hosts (needs root)."""
+"""``lab up|status|reboot|down``: the local lab of fake Gluu hosts (needs root)."""
 
 from __future__ import annotations
 
@@ -76,6 +76,17 @@ def status(lab_dir: str, output_format: str) -> None:
 
 def _proc(up: bool, pid: int | None) -> str:
     return f"[green]up[/green] pid {pid}" if up else "[red]down[/red]"
+
+
+@lab.command()
+@click.argument("node")
+@click.option("--hard", is_flag=True,
+              help="SIGKILL every process at once (a crash or power cut) instead of a shutdown.")
+@LAB_DIR_OPTION
+def reboot(node: str, hard: bool, lab_dir: str) -> None:
+    """End every process of NODE, then start it as its boot would: the host's sshd and the
+    container's rc scripts (never through gluu-cluster); waits until it answers."""
+    console.print(Lab(Path(lab_dir)).reboot(node, hard))
 
 
 @lab.command()

@@ -29,7 +29,8 @@ class FactArea(Generic[T]):
 
     name: str
 
-    async def read(self, handle: NodeHandle, inventory: Inventory) -> T:
+    async def read(self, handle: NodeHandle, inventory: Inventory,
+                   down: frozenset[str] = frozenset()) -> T:
         raise NotImplementedError
 
     def __repr__(self) -> str:
@@ -39,26 +40,29 @@ class FactArea(Generic[T]):
 @dataclass(frozen=True, eq=False, repr=False)
 class ScriptArea(FactArea[T]):
     """An area read by one fixed fact script: ``args`` gives its positional arguments
-    for a node, ``parse`` (pure: node name, inventory, sections) turns its sections into
-    the facts. Runs in the node's container unless ``on_host``."""
+    for a node (from the node, the inventory and the nodes this run found down, which a
+    script asking peers leaves out), ``parse`` (pure: node name, inventory, sections)
+    turns its sections into the facts. Runs in the node's container unless ``on_host``."""
 
     name: str
     script: str
-    args: Callable[[NodeHandle, Inventory], Sequence[str]]
+    args: Callable[[NodeHandle, Inventory, frozenset[str]], Sequence[str]]
     parse: Callable[[str, Inventory, Sections], T]
     timeout: Callable[[Inventory], float] = lambda _inventory: 60.0
     on_host: bool = False
     # What the script reads on stdin (a password: ``section_in`` passes it to a command).
     stdin: Callable[[Inventory], bytes] | None = None
 
-    def of(self, handle: NodeHandle, inventory: Inventory) -> Script:
+    def of(self, handle: NodeHandle, inventory: Inventory,
+           down: frozenset[str] = frozenset()) -> Script:
         root = "" if self.on_host or handle.container is handle.host else handle.container_root
-        return Script(self.name, self.script, tuple(self.args(handle, inventory)), root,
+        return Script(self.name, self.script, tuple(self.args(handle, inventory, down)), root,
                       self.stdin(inventory) if self.stdin is not None else b"")
 
-    async def read(self, handle: NodeHandle, inventory: Inventory) -> T:
+    async def read(self, handle: NodeHandle, inventory: Inventory,
+                   down: frozenset[str] = frozenset()) -> T:
         transport = handle.host if self.on_host else handle.container
-        script = self.of(handle, inventory)
+        script = self.of(handle, inventory, down)
         sections = await run_script(transport, self.name, script.body, script.args,
                                     self.timeout(inventory), script.stdin or None)
         return self.parse(handle.name, inventory, sections)
@@ -73,7 +77,8 @@ class FactCache:
         key = (area.name, handle.name)
         task = self._reads.get(key)
         if task is None:
-            task = asyncio.ensure_future(area.read(handle, self.cluster.inventory))
+            task = asyncio.ensure_future(area.read(handle, self.cluster.inventory,
+                                                   self.cluster.down))
             self._reads[key] = task
         # A failure is kept too: within one run, asking again would only wait again.
         result: T = await asyncio.shield(task)
@@ -96,7 +101,7 @@ class FactCache:
         areas, scripts = [], []
         for area in wanted:
             try:
-                scripts.append(area.of(handle, inventory))
+                scripts.append(area.of(handle, inventory, self.cluster.down))
                 areas.append(area)
             except GluuClusterError:
                 pass  # cannot even be asked (a secret missing): read alone, it says why

@@ -2,7 +2,7 @@
 
 The same facts feed the csync2 steps (tools, managed files, certificate, pins, daemon,
 first-sync marker) and ``status`` (daemon, dirty files, last success, conflicts and, with
-``test=True``, csync2 -T against the peers).
+csync2 -T against each peer this run did not find down).
 """
 
 from __future__ import annotations
@@ -15,17 +15,19 @@ from ..facts.cache import ScriptArea
 from ..facts.script import Section, Sections
 from ..inventory import Inventory
 from .csync2 import Csync2Result, interpret
-from .node import DAEMON_CHECK, database_file, managed_paths, marker, state_dir, tls_paths
+from .node import database_file, managed_paths, marker, tls_paths
+from .service import DAEMON_CHECK, state_dir
 
 PACKAGE_MANAGERS = ("apt-get", "dnf", "yum")
 # Prints the first package manager the container has (one probe, used by the preflight too).
 MANAGER_PROBE = ("manager() { for m in " + " ".join(PACKAGE_MANAGERS) + "; do "
                  'command -v "$m" > /dev/null 2>&1 && echo "$m" && return; done; }\n')
 
-# $1 state dir, $2 marker, $3 certificate, $4 database, $5 "test" or "", then csync2's
+# $1 state dir, $2 marker, $3 certificate, $4 database, $5 the peers to test (names
+# separated by spaces: inventory names, validated as host names), then csync2's
 # $6 config dir, $7 node name, $8 port, $9 time limit; the managed files' paths after.
 FACT_SCRIPT = DAEMON_CHECK + MANAGER_PROBE + r"""
-state=$1 marker=$2 cert=$3 db=$4 test=$5 confdir=$6 node=$7 port=$8 limit=$9
+state=$1 marker=$2 cert=$3 db=$4 peers=$5 confdir=$6 node=$7 port=$8 limit=$9
 shift 9
 cs() {
   started=$(date +%s%N)
@@ -59,7 +61,8 @@ section pins pins
 for path in "$@"; do section "file.$path" managed "$path"; done
 if command -v csync2 > /dev/null 2>&1 && [ -e "$db" ]; then
   section dirty cs -M
-  if [ "$test" = test ]; then section test cs -T; fi
+  # One pair at a time: a peer found down is not in the list, so it costs nothing here.
+  for peer in $peers; do section "test.$peer" cs -T "$node" "$peer"; done
 fi
 """
 
@@ -99,7 +102,9 @@ class FileSyncFacts:
     pins: dict[str, str]
     managed: dict[str, ManagedState | None]  # path -> None when it does not exist
     dirty: tuple[str, ...] | None  # None: csync2 or its database is not there yet
-    test: Csync2Result | None  # csync2 -T, read for status only
+    # csync2 -T against every peer tested (those not found down), combined; None when
+    # every peer was down.
+    test: Csync2Result | None
 
 
 def parse_dirty(output: str) -> list[str]:
@@ -138,7 +143,7 @@ def _managed(section: Section) -> ManagedState | None:
 
 
 def parse_facts(node: str, sections: Sections, limit: float,
-                now: float | None = None) -> FileSyncFacts:
+                now: float | None = None, peers: int = 0) -> FileSyncFacts:
     """Pure: a node's file sync facts from the fact script's sections."""
     day_ago = int((now or time.time()) - 86400)
     daemon, last_ok = sections["daemon"].out.strip(), sections["last-ok"].out.strip()
@@ -155,7 +160,7 @@ def parse_facts(node: str, sections: Sections, limit: float,
         pins=parse_pins(sections["pins"].out) if sections["pins"].ok else {},
         managed={path: _managed(s) for path, s in sections.named("file")},
         dirty=_dirty(sections["dirty"], limit) if "dirty" in sections else None,
-        test=_csync2(sections["test"], ("-T",), limit) if "test" in sections else None,
+        test=_tested(sections, limit, peers) if "dirty" in sections else None,
     )
 
 
@@ -167,20 +172,35 @@ def _csync2(section: Section, args: tuple[str, ...], limit: float) -> Csync2Resu
     return interpret(args, section.exit_code, section.out + err, elapsed_ms / 1000, limit)
 
 
+def _tested(sections: Sections, limit: float, peers: int) -> Csync2Result | None:
+    """Every peer's ``csync2 -T NODE PEER`` as one result: in sync only if each pair is;
+    with no peer at all in sync; None when there were peers but none was tested."""
+    results = [_csync2(s, ("-T",), limit) for _peer, s in sections.named("test")]
+    if not results:
+        return Csync2Result(True, "", in_sync=True) if peers == 0 else None
+    return Csync2Result(
+        all(r.ok for r in results), "\n".join(r.output for r in results if r.output),
+        in_sync=all(r.in_sync for r in results), timed_out=any(r.timed_out for r in results),
+        killed=any(r.killed for r in results),
+        problems=sorted({p for r in results for p in r.problems}))
+
+
 def _dirty(section: Section, limit: float) -> tuple[str, ...]:
     result = _csync2(section, ("-M",), limit)
     return tuple(parse_dirty(result.output)) if result.ok and not result.empty else ()
 
 
-def _args(handle: NodeHandle, inventory: Inventory) -> list[str]:
-    """csync2 -T (the status's test) is always on: it asks every peer."""
+def _args(handle: NodeHandle, inventory: Inventory, down: frozenset[str]) -> list[str]:
+    """csync2 -T (the status's test) asks each peer that is not known to be down."""
     settings = inventory.file_sync
+    peers = " ".join(n.name for n in inventory.nodes if n.name not in down | {handle.name})
     return [state_dir(settings), marker(settings), tls_paths(settings)[1],
-            database_file(settings, handle.name), "test", settings.config_dir, handle.name,
+            database_file(settings, handle.name), peers, settings.config_dir, handle.name,
             str(settings.port), f"{settings.timeout:g}", *managed_paths(inventory)]
 
 
 FILESYNC_FACTS = ScriptArea(
     "filesync", FACT_SCRIPT, _args,
-    lambda node, inventory, sections: parse_facts(node, sections, inventory.file_sync.timeout),
+    lambda node, inventory, sections: parse_facts(node, sections, inventory.file_sync.timeout,
+                                                  peers=len(inventory.nodes) - 1),
     timeout=lambda inventory: 2 * inventory.file_sync.timeout + 30)

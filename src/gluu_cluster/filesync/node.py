@@ -5,30 +5,34 @@ Everything lives inside the node's Gluu container, as the seed sets csync2 up.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import importlib.resources
 import posixpath
 import re
 import secrets
 import string
-import time
 from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from ..errors import NodeCheckError
+from ..boot.facts import InitSystem
 from ..inventory import FileSync, Inventory
 from ..pki.ca import ClusterCA
 from ..secrets import write_secret_file
 from ..transport import Transport
 from .csync2 import SUPERVISOR_NAME
 from .render import csync2_cfg, supervisor_env
+from .service import (
+    SCRIPT_PATH,
+    UNIT_PATH,
+    definition_path,
+    definition_text,
+    state_dir,
+)
 
 KEY_ALPHABET = string.ascii_letters + string.digits + "._"
 TLS_KEY, TLS_CERT = "csync2_ssl_key.pem", "csync2_ssl_cert.pem"
-START_DEADLINE = 20.0  # seconds for gluu-csync2d to write its pid file
 
 
 def supervisor_script() -> str:
@@ -39,10 +43,6 @@ def tls_paths(settings: FileSync) -> tuple[str, str]:
     """(key, certificate) where csync2 looks for them: CSYNC2_SYSTEM_DIR, fixed names."""
     return (posixpath.join(settings.config_dir, TLS_KEY),
             posixpath.join(settings.config_dir, TLS_CERT))
-
-
-def state_dir(settings: FileSync) -> str:
-    return posixpath.join(settings.database_dir, "gluu")
 
 
 def database_file(settings: FileSync, node: str) -> str:
@@ -78,12 +78,14 @@ def managed_paths(inventory: Inventory) -> list[str]:
     """The paths of config_files(), without rendering them (what the facts read)."""
     base = inventory.file_sync.config_dir
     return ([posixpath.join(base, "csync2.cfg"), posixpath.join(base, f"{SUPERVISOR_NAME}.env"),
-             posixpath.join(base, SUPERVISOR_NAME)]
+             posixpath.join(base, SUPERVISOR_NAME), SCRIPT_PATH, UNIT_PATH]
             + [posixpath.join(base, f"{g.name}.key") for g in inventory.file_sync.groups])
 
 
-def config_files(inventory: Inventory, node: str, *, create_keys: bool) -> list[ManagedFile]:
-    """Everything but the TLS pair (issued per node) that the node's csync2 dir holds."""
+def config_files(inventory: Inventory, node: str, init: InitSystem, *,
+                 create_keys: bool) -> list[ManagedFile]:
+    """Everything but the TLS pair (issued per node) that the node's csync2 dir holds, and
+    the daemon's service definition for the node's init system."""
     settings = inventory.file_sync
     base = settings.config_dir
     files = [
@@ -91,6 +93,8 @@ def config_files(inventory: Inventory, node: str, *, create_keys: bool) -> list[
         ManagedFile(posixpath.join(base, f"{SUPERVISOR_NAME}.env"),
                     supervisor_env(inventory, node).encode(), 0o644),
         ManagedFile(posixpath.join(base, SUPERVISOR_NAME), supervisor_script().encode(), 0o755),
+        ManagedFile(definition_path(init), definition_text(settings, init).encode(),
+                    0o644 if init is InitSystem.SYSTEMD else 0o755),
     ]
     for g in settings.groups:
         key = group_key(inventory, g.name, create=create_keys)
@@ -112,61 +116,6 @@ def cert_der_hex(cert_file: bytes) -> str:
     """How csync2 pins a peer: its certificate's DER bytes in upper-case hex."""
     cert = x509.load_pem_x509_certificate(cert_file)
     return cert.public_bytes(serialization.Encoding.DER).hex().upper()
-
-
-# --- the supervisor ---------------------------------------------------------------------
-
-# Prints the pid of the running gluu-csync2d whose state dir is $1; returns 3 if none.
-# One text, used alone and inside the file sync fact script.
-DAEMON_CHECK = r"""
-daemon() {
-  pid=$(cat "$1/gluu-csync2d.pid" 2>/dev/null) || return 3
-  [ -n "$pid" ] && [ -r "/proc/$pid/status" ] || return 3
-  grep -q '^State:.*Z' "/proc/$pid/status" && return 3
-  tr '\0' ' ' < "/proc/$pid/cmdline" | grep -q gluu-csync2d || return 3
-  echo "$pid"
-}
-"""
-
-_STOP_SCRIPT = r"""
-pid=$(cat "$1/gluu-csync2d.pid" 2>/dev/null) || exit 0
-[ -n "$pid" ] || exit 0
-tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q gluu-csync2d || exit 0
-kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null
-for i in $(seq 50); do
-  [ -r "/proc/$pid/status" ] || exit 0
-  grep -q '^State:.*Z' "/proc/$pid/status" && exit 0
-  sleep 0.1
-done
-kill -KILL -- "-$pid" 2>/dev/null
-exit 0
-"""
-
-
-async def supervisor_pid(container: Transport, settings: FileSync) -> int | None:
-    result = await container.run(["sh", "-c", DAEMON_CHECK + 'daemon "$1"', "gluu-csync2d-status",
-                                  state_dir(settings)], check=False)
-    return int(result.out.strip()) if result.ok and result.out.strip().isdigit() else None
-
-
-async def start_supervisor(container: Transport, settings: FileSync) -> None:
-    script = posixpath.join(settings.config_dir, SUPERVISOR_NAME)
-    await container.run(["mkdir", "-p", state_dir(settings)])
-    # A session of its own, no terminal, stdio closed: it outlives this SSH command.
-    await container.run(["sh", "-c", 'setsid -f bash "$1" < /dev/null > /dev/null 2>&1',
-                         "gluu-csync2d-start", script], timeout=30)
-    deadline = time.monotonic() + START_DEADLINE
-    while await supervisor_pid(container, settings) is None:
-        if time.monotonic() > deadline:
-            raise NodeCheckError(
-                container.node, f"{SUPERVISOR_NAME} did not start within {START_DEADLINE:g} s; "
-                f"see {state_dir(settings)}/server.log on the node")
-        await asyncio.sleep(0.1)
-
-
-async def stop_supervisor(container: Transport, settings: FileSync) -> None:
-    await container.run(["sh", "-c", _STOP_SCRIPT, "gluu-csync2d-stop", state_dir(settings)],
-                        timeout=30)
 
 
 # --- pins and markers ---------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..boot.facts import BOOT_FACTS, InitSystem
 from ..connection import NodeHandle
 from ..errors import NodeCheckError
 from ..inventory import Inventory
@@ -22,12 +23,10 @@ from .node import (
     config_files,
     marker,
     set_pins,
-    start_supervisor,
-    stop_supervisor,
-    supervisor_pid,
     tls_paths,
     tls_problem,
 )
+from .service import start_supervisor, stop_supervisor, supervisor_pid
 
 APT_PACKAGES = ("csync2", "inotify-tools", "sqlite3", "util-linux", "coreutils", "bash")
 YUM_PACKAGES = ("csync2", "inotify-tools", "sqlite", "util-linux", "coreutils", "bash")
@@ -83,19 +82,22 @@ def _ca(inventory: Inventory, create: bool) -> ClusterCA | None:
 @dataclass(frozen=True)
 class ConfigPayload(Payload):
     reissue: bool  # a new TLS certificate from the cluster CA
+    init: InitSystem  # which service definition the daemon gets
 
 
 class FileSyncConfigStep(Step):
     name = "csync2-config"
     title = "csync2 configuration"
     tools = ("mkdir",)
-    reads = touches = (FILESYNC_FACTS,)
+    reads = (FILESYNC_FACTS, BOOT_FACTS)
+    touches = (FILESYNC_FACTS,)
 
     async def plan_node(self, handle: NodeHandle, run: Run) -> Outcome:
         inventory = run.inventory
         facts = await run.facts.of(FILESYNC_FACTS, handle)
+        init = (await run.facts.of(BOOT_FACTS, handle)).init
         reasons = []
-        for managed in config_files(inventory, handle.name, create_keys=False):
+        for managed in config_files(inventory, handle.name, init, create_keys=False):
             have = facts.managed.get(managed.path)
             if managed.content is None:
                 reasons.append(f"make the group's pre-shared key and write {managed.path} (0600)")
@@ -109,7 +111,7 @@ class FileSyncConfigStep(Step):
         if not reasons:
             return NoOp(handle.name, self.name, "csync2.cfg, keys and TLS certificate as planned")
         return Change(handle.name, self.name, "configure csync2", tuple(reasons),
-                      payload=ConfigPayload(reissue=why is not None))
+                      payload=ConfigPayload(reissue=why is not None, init=init))
 
     async def apply_change(self, handle: NodeHandle, change: Change, run: Run) -> None:
         assert isinstance(change.payload, ConfigPayload)
@@ -118,7 +120,8 @@ class FileSyncConfigStep(Step):
         container = handle.container
         await container.run(["mkdir", "-p", settings.config_dir, settings.database_dir,
                              *(g.backup.directory for g in settings.groups)])
-        for managed in config_files(inventory, handle.name, create_keys=True):
+        for managed in config_files(inventory, handle.name, change.payload.init,
+                                    create_keys=True):
             assert managed.content is not None
             await container.write_file(managed.path, managed.content, mode=managed.mode)
         if change.payload.reissue:
@@ -129,22 +132,25 @@ class FileSyncConfigStep(Step):
             await container.write_file(key_path, issued.key_pem, mode=0o600)
             await container.write_file(cert_path, issued.cert_pem + ca.cert_pem, mode=0o644)
         # csync2 reads its configuration when it starts: the daemon step starts it again.
-        await stop_supervisor(container, settings)
+        await stop_supervisor(container, settings, change.payload.init)
 
 
 @dataclass(frozen=True)
 class DaemonPayload(Payload):
     pins: tuple[tuple[str, str], ...]  # (peer, its certificate's DER as hex)
     start: bool
+    init: InitSystem  # started through the node's init system
 
 
 class FileSyncDaemonStep(Step):
-    """Peers' certificates pinned as they are now, and gluu-csync2d running."""
+    """Peers' certificates pinned as they are now, and gluu-csync2d running (started by
+    its service, which boot-services enables)."""
 
     name = "csync2-daemon"
     title = "csync2 daemon and trigger"
     tools = TOOLS
-    reads = touches = (FILESYNC_FACTS,)
+    reads = (FILESYNC_FACTS, BOOT_FACTS)
+    touches = (FILESYNC_FACTS,)
 
     async def plan_node(self, handle: NodeHandle, run: Run) -> Outcome:
         every = await run.facts.every(FILESYNC_FACTS)
@@ -163,7 +169,8 @@ class FileSyncDaemonStep(Step):
         if not reasons:
             return NoOp(handle.name, self.name, "gluu-csync2d runs; peers' certificates pinned")
         return Change(handle.name, self.name, "run csync2", tuple(reasons),
-                      payload=DaemonPayload(tuple(sorted(wanted.items())), start))
+                      payload=DaemonPayload(tuple(sorted(wanted.items())), start,
+                                            (await run.facts.of(BOOT_FACTS, handle)).init))
 
     async def apply_change(self, handle: NodeHandle, change: Change, run: Run) -> None:
         assert isinstance(change.payload, DaemonPayload)
@@ -171,7 +178,7 @@ class FileSyncDaemonStep(Step):
         await Csync2(handle.container, settings).run("-M")  # creates the database if new
         await set_pins(handle.container, settings, dict(change.payload.pins))
         if change.payload.start and await supervisor_pid(handle.container, settings) is None:
-            await start_supervisor(handle.container, settings)
+            await start_supervisor(handle.container, settings, change.payload.init)
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ class HostsFacts:
     container: str | None  # None: the node has no container (its root is /)
 
 
-def _args(handle: NodeHandle, _inventory: Inventory) -> list[str]:
+def _args(handle: NodeHandle, _inventory: Inventory, _down: frozenset[str]) -> list[str]:
     return [HOSTS, "" if handle.container is handle.host else handle.container_root]
 
 

@@ -41,7 +41,7 @@ def build_root(node: LabNode) -> None:
             link.symlink_to(target)
     for path in ("usr", "dev", "proc", "tmp", "run/slapd", "var/log", "root",
                  "opt/gluu/data/main_db", "etc/openldap/slapd.d", "etc/init.d", "etc/default",
-                 "etc/certs", "etc/csync2"):
+                 "etc/certs", "etc/csync2", *(f"etc/rc{level}.d" for level in range(7))):
         (root / path).mkdir(parents=True, exist_ok=True)
     os.chmod(root / "tmp", 0o1777)
     if not (root / "var/run").exists():
@@ -65,6 +65,35 @@ def build_root(node: LabNode) -> None:
         node.private_dir(host_dir).mkdir(parents=True, exist_ok=True)
     node.bashrc.write_text(NODE_BASHRC)
     node.run_dir.mkdir(parents=True, exist_ok=True)
+
+
+# The node's boot, as the Gluu container's start does it: every script its default
+# runlevel's rc directory starts, in order, inside the container. $1 the runlevel.
+BOOT_SCRIPT = r"""
+for script in /etc/rc$1.d/S*; do
+  [ -x "$script" ] || continue
+  "$script" start < /dev/null || echo "boot: $script start failed ($?)" >&2
+done
+"""
+BOOT_RUNLEVEL = "3"
+
+
+def enable_at_boot(node: LabNode, init_script: str, order: int) -> None:
+    """What Gluu's setup does for its own services: S links in runlevels 2-5."""
+    name = Path(init_script).name
+    for level in (2, 3, 4, 5):
+        link = node.root / f"etc/rc{level}.d/S{order:02d}{name}"
+        if not link.is_symlink():
+            link.symlink_to(f"../init.d/{name}")
+
+
+def clear_run(node: LabNode) -> None:
+    """A boot starts with an empty /run (a tmpfs on a real host): stale PID files and
+    sockets go, directories stay."""
+    run_dir = node.root / "run"
+    for path in sorted(run_dir.rglob("*"), reverse=True):
+        if path.is_symlink() or not path.is_dir():
+            path.unlink(missing_ok=True)
 
 
 def _copy_etc(source: Path, target: Path) -> None:

@@ -6,6 +6,7 @@ import errno
 import os
 import secrets as pysecrets
 import shutil
+import signal
 import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -15,7 +16,15 @@ from pathlib import Path
 from ..errors import LabError
 from ..ldap.opendj.dist import ensure_zip
 from ..secrets import write_secret_file
-from .container import MOUNT_SCRIPT, build_root, host_mountpoints, mount_args
+from .container import (
+    BOOT_RUNLEVEL,
+    BOOT_SCRIPT,
+    MOUNT_SCRIPT,
+    build_root,
+    clear_run,
+    host_mountpoints,
+    mount_args,
+)
 from .gluu_files import (
     InstallSecrets,
     write_certificates,
@@ -205,7 +214,7 @@ class Lab:
                                                 entries if i == 0 else 0, self._in_container),
                           range(len(nodes))))
         for node in nodes:
-            self._start_services(node, server)
+            self._boot(node)
         for node in nodes:
             self._wait_ready(node, port, server)
         shutil.rmtree(work, ignore_errors=True)
@@ -228,10 +237,67 @@ class Lab:
     def _in_container(self, node: LabNode, argv: list[str]) -> list[str]:
         return in_namespace(self.layout.ns_file(node.name), ["chroot", CONTAINER_ROOT, *argv])
 
-    def _start_services(self, node: LabNode, server: LabServer) -> None:
+    def _boot(self, node: LabNode) -> None:
+        """Start the node as its boot would: the container's rc scripts (the LDAP server,
+        and whatever else was enabled there, such as gluu-csync2d), then the host's sshd.
+        Nothing of the tool's runs here."""
         ns_file = self.layout.ns_file(node.name)
-        run(self._in_container(node, [server.init_script, "start"]), timeout=300)
+        run(self._in_container(node, ["sh", "-c", BOOT_SCRIPT, "boot", BOOT_RUNLEVEL]), timeout=300)
         run(in_namespace(ns_file, sshd_command(node)), timeout=30)
+
+    # --- reboot -----------------------------------------------------------------------
+
+    def _running(self, name: str) -> tuple[LabState, LabNode]:
+        require_root()
+        state = LabState.load(self.layout.state_file)
+        if state is None or not state.complete:
+            raise LabError(f"no running lab in {self.layout.dir}; run 'gluu-cluster lab up'")
+        for node in state.lab_nodes(self.layout):
+            if node.name == name:
+                return state, node
+        raise LabError(f"the lab has no node '{name}' (it has {', '.join(state.nodes)})")
+
+    def halt(self, name: str, hard: bool = True) -> int:
+        """End every process of the node (SIGKILL at once when ``hard``: a crash or a
+        power cut; else SIGTERM first, as a shutdown). Its files stay, as a disk does."""
+        _state, node = self._running(name)
+        ns_file = self.layout.ns_file(node.name)
+        ended = 0
+        for _ in range(20):
+            pids = pids_in_mount_ns(ns_file)
+            if not pids:
+                return ended
+            for pid in pids:
+                if hard:
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+                else:
+                    stop_pid(pid, grace=5.0)
+                ended += 1
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline and any(alive(p) for p in pids):
+                time.sleep(0.02)
+        raise LabError(f"{name}: processes still running after SIGKILL: "
+                       f"{', '.join(map(str, pids_in_mount_ns(ns_file)))}")
+
+    def boot(self, name: str) -> None:
+        """Start the node as its boot would (its init scripts, never this tool) and wait
+        until its sshd and LDAP server answer."""
+        state, node = self._running(name)
+        if pids_in_mount_ns(self.layout.ns_file(node.name)):
+            raise LabError(f"{name} is running; halt it first ('gluu-cluster lab reboot')")
+        clear_run(node)
+        self._boot(node)
+        self._wait_ready(node, state.ssh_port, server_for(state.engine))
+
+    def reboot(self, name: str, hard: bool = False) -> str:
+        started = time.monotonic()
+        ended = self.halt(name, hard)
+        self.boot(name)
+        return (f"{name}: {ended} process(es) ended ({'killed' if hard else 'shut down'}), "
+                f"booted from its init scripts in {time.monotonic() - started:.1f} s")
 
     def _wait_ready(self, node: LabNode, ssh_port: int, server: LabServer) -> None:
         deadline = time.monotonic() + READY_TIMEOUT

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 from ..ldap.openldap.directory import ldapi_url
 from ..secrets import write_secret_file
 from . import directory, opendj
+from .container import enable_at_boot
 from .layout import LabLayout, LabNode
 from .proc import run
 
@@ -59,6 +60,7 @@ class OpenLDAPServer(LabServer):
 
     def prepare(self, node: LabNode) -> None:
         _write_text(node.root / self.init_script.lstrip("/"), directory.solserver_script(), 0o755)
+        enable_at_boot(node, self.init_script, 20)
         _write_text(node.root / "etc/default/solserver",
                     directory.solserver_defaults(node.address), 0o644)
 
@@ -111,6 +113,7 @@ class OpenDJServer(LabServer):
         properties.write_text(opendj.java_properties(properties.read_text()))
         (target / "template/config/schema/99-gluu-lab.ldif").write_text(opendj.schema_file())
         _write_text(node.root / self.init_script.lstrip("/"), opendj.init_script(), 0o755)
+        enable_at_boot(node, self.init_script, 20)
 
     def load(self, node: LabNode, index: int, admin_password: str, users: int,
              inside: InContainer) -> None:

@@ -24,7 +24,7 @@ def _password(inventory: Inventory) -> bytes:
 # Whether the inventory's directory manager password opens the node's server (a bind).
 ADMIN_BIND = ScriptArea(
     "ldap-admin-bind", BIND_SCRIPT,
-    lambda handle, inventory: engine_for(_ldap(inventory)).bind_command(
+    lambda handle, inventory, _down: engine_for(_ldap(inventory)).bind_command(
         handle.node.address, _ldap(inventory), _ldap(inventory).admin_dn),
     lambda _node, inventory, sections: engine_for(_ldap(inventory)).bind_result(sections["bind"]),
     stdin=_password)

@@ -92,6 +92,6 @@ async def read_facts(container: Transport, sets: Sequence[CertificateSet]) -> PK
 
 
 PKI_FACTS = ScriptArea(
-    "pki", FACT_SCRIPT, lambda _handle, inventory: fact_args(inventory.certificates.sets),
+    "pki", FACT_SCRIPT, lambda _handle, inventory, _down: fact_args(inventory.certificates.sets),
     lambda node, inventory, sections: parse_facts(node, inventory.certificates.sets, sections),
     timeout=lambda _inventory: TIMEOUT)

@@ -264,7 +264,7 @@ def ldap_of(inventory: Inventory) -> LDAPSettings:
     return inventory.ldap
 
 
-def _args(handle: NodeHandle, inventory: Inventory) -> list[str]:
+def _args(handle: NodeHandle, inventory: Inventory, _down: frozenset[str]) -> list[str]:
     settings = ldap_of(inventory)
     return [ldap_url(handle.node.address, settings), settings.suffix, settings.admin_dn,
             f"{handle.node.address}:{settings.opendj.admin_port}",

@@ -191,7 +191,7 @@ async def read_facts(container: Transport, settings: LDAPSettings) -> LDAPFacts:
     return parse_facts(container.node, sections)
 
 
-OPENLDAP_FACTS = ScriptArea("ldap", FACT_SCRIPT, lambda _handle, inventory: _args(_ldap(inventory)),
+OPENLDAP_FACTS = ScriptArea("ldap", FACT_SCRIPT, lambda _handle, inventory, _down: _args(_ldap(inventory)),
                             lambda node, _inventory, sections: parse_facts(node, sections),
                             timeout=lambda _inventory: FACT_TIMEOUT)
 
@@ -217,7 +217,7 @@ def schema_digest(entries: list[Entry]) -> str:
 # define in code, which differs as soon as syncprov/accesslog load.
 SCHEMA_FACTS = ScriptArea(
     "ldap-schema", SCHEMA_SCRIPT,
-    lambda _handle, inventory: [ldapi_url(_ldap(inventory).ldapi_socket), *SCHEMA_ATTRS],
+    lambda _handle, inventory, _down: [ldapi_url(_ldap(inventory).ldapi_socket), *SCHEMA_ATTRS],
     lambda node, _inventory, sections: schema_digest(
         _entries(sections["schema"], "cn=schema,cn=config", node)),
     timeout=lambda _inventory: FACT_TIMEOUT)

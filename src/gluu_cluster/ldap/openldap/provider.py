@@ -79,7 +79,7 @@ def _next_db_dn(facts: LDAPFacts) -> str:
 # Whether the replicator account's password is the inventory's (asked of the primary).
 REPLICATOR_BIND = ScriptArea(
     "ldap-replicator-bind", BIND_SCRIPT,
-    lambda _handle, inventory: bind_command(ldap_of(inventory).ldapi_socket,
+    lambda _handle, inventory, _down: bind_command(ldap_of(inventory).ldapi_socket,
                                             ldap_of(inventory).replicator),
     lambda _node, _inventory, sections: bind_result(sections["bind"]),
     stdin=lambda inventory: replication_password(inventory).encode())
