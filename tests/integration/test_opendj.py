@@ -22,6 +22,7 @@ from gluu_cluster.ldap.checks import wait_in_sync
 from gluu_cluster.ldap.service import start_server
 from tests.helpers import run_cli, scan_command_lines
 from tests.integration.conftest import RunningLab, running_lab
+from tests.integration.reboot_helpers import reboot_with_traffic
 
 BASE = "127.0.20.11"
 ADDRESSES = {"node1": "127.0.20.11", "node2": "127.0.20.12", "node3": "127.0.20.13"}
@@ -354,3 +355,11 @@ def test_ldap_init_replaces_a_replica_with_the_primarys_data(converged: Converge
         assert _count(converged, node, "after-ldif") == 1, node
     verified = run_cli(["ldap", "verify", "-i", inventory])
     assert verified.returncode == 0, verified.stdout
+
+
+def test_a_rebooted_node_rejoins_with_no_apply(converged: Converged) -> None:
+    """OpenDJ's own service and gluu-csync2d come back from the node's init scripts; the
+    writes and edits made while it was down reach it, its last edit reaches the others."""
+    for node in ("node2", "node3"):
+        result = reboot_with_traffic(converged.lab, node, deadline_s=300)
+        print(f"\n{node}: converged {result.converge_s:.1f} s after its boot")
