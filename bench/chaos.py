@@ -161,6 +161,10 @@ class Load:
     def _writer(self, node: str) -> None:
         n = 0
         while self._turn():
+            if node in self.cluster.down:  # a halted node runs nothing, ldapadd included
+                self._done()
+                self.stop.wait(0.2)
+                continue
             uid = f"chaos-{node}-{n}"
             n += 1
             ldif = (f"dn: uid={uid},ou=people,o=gluu\nobjectClass: inetOrgPerson\nuid: {uid}\n"
@@ -311,7 +315,11 @@ def run(args: argparse.Namespace, lab_dir: Path) -> int:
     while time.monotonic() < ends and len(faults) < args.max_faults:
         fault = Fault(rng.choice(KINDS), rng.choice(sorted(nodes)), rng.uniform(5, 30))
         faults.append(fault)
-        injector.begin(fault)
+        load.pause()  # nothing of the load is half-way into the node as the fault lands
+        try:
+            injector.begin(fault)
+        finally:
+            load.resume()
         began = time.monotonic()
         try:
             _code, during = cluster.status()
@@ -319,8 +327,8 @@ def run(args: argparse.Namespace, lab_dir: Path) -> int:
                 named[fault.kind] += 1
             time.sleep(max(0.0, fault.seconds - (time.monotonic() - began)))
         finally:
+            load.pause()
             injector.end(fault)
-        load.pause()
         took = converge(cluster, CONVERGE_S)
         load.resume()
         print(f"  {fault.kind:<9} {fault.node} {fault.seconds:4.1f} s: "

@@ -50,11 +50,28 @@ run_once() {
         file = substr(line, 1, length(line) - length(peer) - 4)
       }
       /conflict/ {print t "\t" peer "\t" file "\t" $0}' "$log.new" >> "$state/conflicts.log"
+    if [ "$rc" = 0 ] && ! dirty; then settle_metadata >> "$log.new" 2>&1 || rc=1; fi
     mv -f "$log.new" "$log"
     if [ "$rc" = 0 ]; then echo "$started" > "$state/last-ok"; fi
     echo "$started $rc" > "$state/last-run"
   } 9> "$state/lock"
   return "$rc"
+}
+
+# Files whose content is the same on a peer but whose metadata is not (a receive whose
+# own inotify event raced it, or a run cut by a fault, leaves a whole-second mtime on one
+# side): nothing is dirty, so csync2 never sends them again and -T shows them differing
+# for ever. Of each such pair, the node first by name makes its version win (-f): the
+# content is equal, so no edit is lost, and only one side acts.
+settle_metadata() {
+  local peer path same=()
+  while IFS=$'\t' read -r peer path; do
+    if [[ "$NODE" < "$peer" ]]; then same+=("$path"); fi
+  done < <(cs -TT 2>/dev/null | sed -n 's/^Files \([^:]*\):\(.*\) and [^:]*:.* are identical$/\1\t\2/p')
+  [ "${#same[@]}" -gt 0 ] || return 0
+  mapfile -t same < <(printf '%s\n' "${same[@]}" | sort -u)
+  echo "settling metadata of ${#same[@]} file(s) whose content peers already have"
+  cs -m "${same[@]}" && cs -f "${same[@]}" && cs -u
 }
 
 # Paths written here, not by the csync2 server: a local write leaves mtime equal to ctime,
