@@ -360,6 +360,6 @@ def test_ldap_init_replaces_a_replica_with_the_primarys_data(converged: Converge
 def test_a_rebooted_node_rejoins_with_no_apply(converged: Converged) -> None:
     """OpenDJ's own service and gluu-csync2d come back from the node's init scripts; the
     writes and edits made while it was down reach it, its last edit reaches the others."""
-    for node in ("node2", "node3"):
+    for node in ("node1", "node2", "node3"):  # each in turn, the primary too
         result = reboot_with_traffic(converged.lab, node, deadline_s=300)
         print(f"\n{node}: converged {result.converge_s:.1f} s after its boot")
