@@ -1,6 +1,7 @@
 """The fault-and-load suite, short: bench/chaos.py for 2 minutes on an OpenLDAP lab of
-its own (the 10-minute runs on each engine are the benchmark's; seed 9 draws a partition, a sync-daemon stop, an LDAP kill and a reboot first). Nothing may be lost and
-the cluster must converge after every fault with no manual step."""
+its own (the 10-minute runs on each engine are the benchmark's; seed 9 draws a partition,
+a sync-daemon stop, an LDAP kill and a reboot first). Nothing may be lost and the cluster
+must converge after every fault with no manual step."""
 
 from __future__ import annotations
 
