@@ -223,8 +223,7 @@ def test_a_metadata_only_difference_is_settled_by_the_daemons(lab: RunningLab) -
     assert changed == 1
     assert not in_sync_everywhere(lab)
     (lab.root("node2") / f"{CONF}/metadata-nudge.txt").write_text("a run\n")  # any clean run
-    # Settled only once it outlived any update in flight (file_sync.timeout + retry).
-    eventually(lambda: in_sync_everywhere(lab), "the metadata settled", timeout=150)
+    eventually(lambda: in_sync_everywhere(lab), "the metadata settled", timeout=60)
     assert all(content(lab, n, rel) == b"same everywhere\n" for n in NODES)
 
 

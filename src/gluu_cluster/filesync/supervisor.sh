@@ -61,30 +61,13 @@ run_once() {
 # Files whose content is the same on a peer but whose metadata is not (a receive whose
 # own inotify event raced it, or a run cut by a fault, leaves a whole-second mtime on one
 # side): nothing is dirty, so csync2 never sends them again and -T shows them differing
-# for ever. Such a difference is only settled once it has lasted longer than any update
-# can take (TIMEOUT, plus a retry): until then it may be a peer's chmod or touch on its
-# way here. Of each pair, the node first by name makes its version win (-f): the content
-# is equal, so no edit is lost, and only one side acts. Pending ones: $state/settle-seen
-# ("first seen<TAB>peer<TAB>path"); the trigger runs every RETRY seconds while there are.
+# for ever. Of each such pair, the node first by name makes its version win (-f): the
+# content is equal, so no edit is lost, and only one side acts.
 settle_metadata() {
-  local now peer path first settle_after=$(( ${TIMEOUT%.*} + RETRY ))
-  local -A seen=()
-  local same=() keep=()
-  now=$(date +%s)
-  if [ -f "$state/settle-seen" ]; then
-    while IFS=$'\t' read -r first peer path; do seen["$peer"$'\t'"$path"]=$first; done \
-      < "$state/settle-seen"
-  fi
+  local peer path same=()
   while IFS=$'\t' read -r peer path; do
-    [[ "$NODE" < "$peer" ]] || continue
-    first=${seen["$peer"$'\t'"$path"]:-$now}
-    if [ $(( now - first )) -ge "$settle_after" ]; then
-      same+=("$path")
-    else
-      keep+=("$first"$'\t'"$peer"$'\t'"$path")
-    fi
+    if [[ "$NODE" < "$peer" ]]; then same+=("$path"); fi
   done < <(cs -TT 2>/dev/null | sed -n 's/^Files \([^:]*\):\(.*\) and [^:]*:.* are identical$/\1\t\2/p')
-  printf '%s\n' ${keep[@]+"${keep[@]}"} | sed '/^$/d' > "$state/settle-seen"
   [ "${#same[@]}" -gt 0 ] || return 0
   mapfile -t same < <(printf '%s\n' "${same[@]}" | sort -u)
   echo "settling metadata of ${#same[@]} file(s) whose content peers already have"
@@ -134,7 +117,7 @@ trigger() {
       fi
       mapfile -t edits < <(local_edits ${paths[@]+"${paths[@]}"})
       run_once ${edits[@]+"${edits[@]}"}
-      if dirty || [ -s "$state/settle-seen" ]; then wait_for=$RETRY; else wait_for=$INTERVAL; fi
+      if dirty; then wait_for=$RETRY; else wait_for=$INTERVAL; fi
     done
     exec 3<&-
     sleep 1
