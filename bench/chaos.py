@@ -18,7 +18,6 @@ bounded in time and count; stops by itself.
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import json
 import os
 import random
@@ -26,17 +25,19 @@ import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gluu_cluster.lab.layout import CONTAINER_ROOT
+from labtools import cli, lab
+
+from gluu_cluster.lab.layout import CONTAINER_ROOT, LabLayout, LabNode
 from gluu_cluster.lab.manager import Lab
-from gluu_cluster.lab.proc import alive, read_pid
+from gluu_cluster.lab.proc import alive, in_namespace, read_pid
 from gluu_cluster.lab.servers import LabServer, OpenDJServer, OpenLDAPServer
+from gluu_cluster.lab.state import LabState
 
 KINDS = ("ldap-kill", "sync-stop", "sshd-stop", "partition", "reboot", "disk-full")
 CONF = "opt/idp/conf/chaos"
@@ -45,28 +46,30 @@ CONVERGE_S = 240.0  # the bound stated for `status` exit 0 after a fault is heal
 OPENDJ_LDAP_PORT = 1389
 
 
-def cli(*args: str, timeout: float = 1800) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "gluu_cluster.cli.main", *args],
-                          capture_output=True, text=True, timeout=timeout, check=False)
+def status_cli(inventory: str) -> subprocess.CompletedProcess[str]:
+    """`status` as a process: its exit code is the verdict (labtools.cli raises on 1)."""
+    return subprocess.run([sys.executable, "-m", "gluu_cluster.cli.main", "status", "-i",
+                           inventory, "--format", "json"],
+                          capture_output=True, text=True, timeout=300, check=False)
 
 
 @dataclass
 class Cluster:
-    lab_dir: Path
+    layout: LabLayout
     engine: str
-    nodes: dict[str, str]  # name -> address
+    nodes: dict[str, LabNode]
     password_file: Path
     down: set[str] = field(default_factory=set)  # nodes halted now (no edits on a dead disk)
 
     @property
     def inventory(self) -> str:
-        return str(self.lab_dir / "cluster.yaml")
+        return str(self.layout.dir / "cluster.yaml")
 
     def root(self, node: str) -> Path:
-        return self.lab_dir / "nodes" / node / "root"
+        return self.nodes[node].root
 
     def in_ns(self, node: str, argv: list[str]) -> list[str]:
-        return ["nsenter", f"--mount={self.lab_dir / 'ns' / node}", "--", *argv]
+        return in_namespace(self.layout.ns_file(node), argv)
 
     def in_container(self, node: str, argv: list[str]) -> list[str]:
         return self.in_ns(node, ["chroot", CONTAINER_ROOT, *argv])
@@ -74,7 +77,7 @@ class Cluster:
     def ldap(self, node: str, tool: str, *args: str, stdin: str | None = None,
              timeout: float = 15) -> subprocess.CompletedProcess[str]:
         if self.engine == "opendj":
-            argv = [tool, "-x", "-H", f"ldap://{self.nodes[node]}:{OPENDJ_LDAP_PORT}",
+            argv = [tool, "-x", "-H", f"ldap://{self.nodes[node].address}:{OPENDJ_LDAP_PORT}",
                     "-D", "cn=directory manager", "-y", str(self.password_file), *args]
         else:
             argv = self.in_container(node, [tool, "-Q", "-Y", "EXTERNAL", "-H",
@@ -94,7 +97,7 @@ class Cluster:
                 if line.startswith("uid: ")}
 
     def status(self) -> tuple[int, dict[str, object]]:
-        done = cli("status", "-i", self.inventory, "--format", "json", timeout=300)
+        done = status_cli(self.inventory)
         try:
             return done.returncode, json.loads(done.stdout)
         except json.JSONDecodeError:
@@ -205,7 +208,7 @@ class Fault:
 class Injector:
     def __init__(self, cluster: Cluster) -> None:
         self.cluster = cluster
-        self.lab = Lab(cluster.lab_dir)
+        self.lab = Lab(cluster.layout.dir)
         self.server: type[LabServer] = OpenDJServer if cluster.engine == "opendj" else OpenLDAPServer
 
     def _ldap_pid(self, node: str) -> int | None:
@@ -223,7 +226,7 @@ class Injector:
         elif fault.kind == "sync-stop":
             os.killpg(self._sync_pid(node), signal.SIGSTOP)
         elif fault.kind == "sshd-stop":
-            pid = read_pid(c.lab_dir / "nodes" / node / "run" / "sshd.pid")
+            pid = read_pid(c.nodes[node].sshd_pid_file)
             assert pid is not None
             os.kill(pid, signal.SIGSTOP)
         elif fault.kind == "partition":
@@ -246,7 +249,7 @@ class Injector:
         elif fault.kind == "sync-stop":
             os.killpg(self._sync_pid(node), signal.SIGCONT)
         elif fault.kind == "sshd-stop":
-            pid = read_pid(c.lab_dir / "nodes" / node / "run" / "sshd.pid")
+            pid = read_pid(c.nodes[node].sshd_pid_file)
             assert pid is not None
             os.kill(pid, signal.SIGCONT)
         elif fault.kind == "partition":
@@ -264,12 +267,12 @@ class Injector:
         return pid
 
     def _partition_rules(self, node: str) -> list[list[str]]:
-        me = self.cluster.nodes[node]
+        me = self.cluster.nodes[node].address
         rules = []
-        for peer, address in self.cluster.nodes.items():
-            if peer != node:
-                rules += [["INPUT", "-s", me, "-d", address, "-j", "DROP"],
-                          ["INPUT", "-s", address, "-d", me, "-j", "DROP"]]
+        for peer in self.cluster.nodes.values():
+            if peer.name != node:
+                rules += [["INPUT", "-s", me, "-d", peer.address, "-j", "DROP"],
+                          ["INPUT", "-s", peer.address, "-d", me, "-j", "DROP"]]
         return rules
 
 
@@ -291,19 +294,16 @@ def converge(cluster: Cluster, bound: float) -> float | None:
 
 def run(args: argparse.Namespace, lab_dir: Path) -> int:
     rng = random.Random(args.seed)
-    up = cli("lab", "up", "--nodes", str(args.nodes), "--entries", "50", "--base-address",
-             args.base_address, "--lab-dir", str(lab_dir), "--engine", args.engine)
-    if up.returncode != 0:
-        raise SystemExit(f"lab up failed: {up.stderr.strip()}")
-    applied = cli("apply", "-i", str(lab_dir / "cluster.yaml"), "--yes")
-    if applied.returncode != 0:
-        raise SystemExit(f"apply failed: {applied.stdout[-1500:]}{applied.stderr.strip()}")
+    cli("apply", "-i", str(lab_dir / "cluster.yaml"), "--yes")
     password = (lab_dir / "secrets" / "ldap-admin-password").read_text().strip()
     password_file = lab_dir / "secrets" / "dm-password-no-newline"
     password_file.write_text(password)
     password_file.chmod(0o600)
-    nodes = {f"node{i + 1}": str(_address(args.base_address, i)) for i in range(args.nodes)}
-    cluster = Cluster(lab_dir, args.engine, nodes, password_file)
+    layout = LabLayout(lab_dir)
+    state = LabState.load(layout.state_file)
+    assert state is not None
+    nodes = {node.name: node for node in state.lab_nodes(layout)}
+    cluster = Cluster(layout, args.engine, nodes, password_file)
     load = Load(cluster)
     injector = Injector(cluster)
     faults: list[Fault] = []
@@ -378,10 +378,6 @@ def run(args: argparse.Namespace, lab_dir: Path) -> int:
     return 0 if lost == 0 and final is not None and not unconverged else 1
 
 
-def _address(base: str, i: int) -> str:
-    return str(ipaddress.IPv4Address(base) + i)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--engine", choices=["openldap", "opendj"], default="openldap")
@@ -393,12 +389,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.seed is None:
         args.seed = random.SystemRandom().randrange(1_000_000)
-    with tempfile.TemporaryDirectory() as tmp:
-        lab_dir = Path(tmp) / "lab"
-        try:
-            code = run(args, lab_dir)
-        finally:
-            cli("lab", "down", "--lab-dir", str(lab_dir))
+    with lab(args.nodes, 50, args.base_address, args.engine) as lab_dir:
+        code = run(args, lab_dir)
     raise SystemExit(code)
 
 

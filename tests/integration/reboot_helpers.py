@@ -3,7 +3,6 @@ shared by the OpenLDAP and the OpenDJ suites (the engine's own add/exists)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from dataclasses import dataclass
@@ -14,7 +13,7 @@ from gluu_cluster.ldap.engines import engine_for
 from tests.helpers import run_cli
 
 from .conftest import RunningLab
-from .ldap_helpers import person
+from .ldap_helpers import person, run
 
 CONF = "opt/idp/conf"
 
@@ -63,7 +62,7 @@ def reboot_with_traffic(lab: RunningLab, node: str, writes: int = 5,
                 await engine.add(cluster.handle(other), cluster.inventory, person(uid))
                 dns.append(f"uid={uid},ou=people,o=gluu")
 
-    asyncio.run(_on(lab, write))
+    run(lab.inventory, write)
     for other in others:
         (lab.root(other) / CONF / f"during-reboot-{node}-{other}.txt").write_text(
             f"written on {other} while {node} was down\n")
@@ -77,7 +76,7 @@ def reboot_with_traffic(lab: RunningLab, node: str, writes: int = 5,
             for dn in dns:
                 assert await engine.exists(cluster.handle(name), cluster.inventory, dn), (name, dn)
 
-    asyncio.run(_on(lab, check))
+    run(lab.inventory, check)
     edits = [before.relative_to(lab.root(node))] + [
         (lab.root(o) / CONF / f"during-reboot-{node}-{o}.txt").relative_to(lab.root(o))
         for o in others]
@@ -89,8 +88,3 @@ def reboot_with_traffic(lab: RunningLab, node: str, writes: int = 5,
             wanted = wanted or path.read_bytes()
             assert path.read_bytes() == wanted, f"{rel} differs on {name}"
     return Rebooted(node, took)
-
-
-async def _on(lab: RunningLab, func):  # type: ignore[no-untyped-def]
-    async with ClusterConnection(lab.inventory) as cluster:
-        return await func(cluster)

@@ -63,7 +63,7 @@ fi
 class BootFacts:
     init: InitSystem
     sysv: dict[str, tuple[str, ...] | None]  # script -> runlevels starting it; None: no script
-    units: dict[str, str | None]  # unit -> 'systemctl is-enabled' answer; None: no systemctl
+    units: dict[str, str]  # unit -> 'systemctl is-enabled' answer; absent: no systemctl
 
     def enabled(self, service: Service) -> bool:
         if service.kind == "unit":

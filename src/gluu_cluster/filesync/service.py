@@ -159,7 +159,9 @@ async def start_supervisor(container: Transport, settings: FileSync, init: InitS
 
 
 async def stop_supervisor(container: Transport, settings: FileSync, init: InitSystem) -> None:
-    """Through the init system; a daemon an older version started by hand goes too."""
+    """systemd's stop where it runs the daemon; then the SysV script's own stop body
+    (run directly: it also ends a daemon an older version started by hand, before any
+    script existed)."""
     if init is InitSystem.SYSTEMD:
         await container.run(control(init, "stop"), timeout=60, check=False)
     await container.run(["sh", "-c", DAEMON_CHECK + STOP_BODY, "gluu-csync2d-stop",

@@ -7,6 +7,7 @@ import os
 import shutil
 from pathlib import Path
 
+from ..boot.facts import START_LEVELS
 from .layout import CONTAINER_ROOT, PRIVATE_HOST_DIRS, LabNode
 
 # Host /etc entries the container needs to run slapd, keytool and a shell.
@@ -81,7 +82,7 @@ BOOT_RUNLEVEL = "3"
 def enable_at_boot(node: LabNode, init_script: str, order: int) -> None:
     """What Gluu's setup does for its own services: S links in runlevels 2-5."""
     name = Path(init_script).name
-    for level in (2, 3, 4, 5):
+    for level in START_LEVELS:
         link = node.root / f"etc/rc{level}.d/S{order:02d}{name}"
         if not link.is_symlink():
             link.symlink_to(f"../init.d/{name}")
