@@ -94,6 +94,6 @@ async def recover_interrupted(steps: Sequence[Step], run: Run) -> None:
     by_name = {s.name: s for s in steps}
     for node, step_name in sorted(run.interrupted):
         step = by_name.get(step_name)
-        if step is not None and node in {h.name for h in run.cluster.nodes}:
+        if step is not None and node in {h.name for h in run.cluster.scope(step.scope)}:
             await step.recover(run.cluster.handle(node), run)
             run.facts.forget(node)  # what was read before the recovery no longer holds

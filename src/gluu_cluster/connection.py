@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from .errors import GluuClusterError, TransportError
 from .inventory import Inventory, Node
@@ -14,6 +14,8 @@ from .transport import LocalTransport, SSHTarget, SSHTransport, Transport, in_co
 from .transport.down import DownTransport
 
 T = TypeVar("T")
+# Where a step or fact area runs: every node, the load balancer's host, the cache's host.
+Scope = Literal["nodes", "balancer", "cache"]
 
 
 @dataclass
@@ -68,18 +70,42 @@ class ClusterConnection:
             host = _transport_for(inventory, node, accept_new_host_keys)
             root = inventory.container_root_of(node)
             self.nodes.append(NodeHandle(node, host, in_container(host, root), root))
+        # The hosts of their own (load balancer, cache), reached the same way; steps and
+        # fact areas of scope "balancer"/"cache" run there, those of "nodes" never do.
+        self.services: list[NodeHandle] = []
+        for service in inventory.service_hosts().values():
+            root = inventory.container_root_of(service)
+            as_node = Node(**service.model_dump())
+            host = _transport_for(inventory, as_node, accept_new_host_keys)
+            self.services.append(NodeHandle(as_node, host, in_container(host, root), root))
+
+    def scope(self, scope: Scope) -> list[NodeHandle]:
+        """The handles a step or fact area of this scope runs on."""
+        if scope == "nodes":
+            return self.nodes
+        inventory = self.inventory
+        if scope == "balancer":
+            lb = inventory.load_balancer
+            return [self.handle(lb.host.name)] if lb is not None else []
+        if inventory.cache.type == "none":
+            return []
+        where = inventory.cache.node or (inventory.cache.host.name if inventory.cache.host else None)
+        return [self.handle(where)] if where is not None else []
 
     def handle(self, name: str) -> NodeHandle:
-        for handle in self.nodes:
+        for handle in [*self.nodes, *self.services]:
             if handle.name == name:
                 return handle
         self.inventory.node(name)  # raises the inventory's "no node named" error
         raise AssertionError("unreachable")
 
     async def each(
-        self, func: Callable[[NodeHandle], Awaitable[T]]
+        self, func: Callable[[NodeHandle], Awaitable[T]],
+        handles: Sequence[NodeHandle] | None = None,
     ) -> list[tuple[NodeHandle, T | GluuClusterError]]:
-        """Run func on every node in parallel; a node's error is returned, not raised."""
+        """Run func on every node (or on ``handles``) in parallel; a node's error is
+        returned, not raised."""
+        chosen = list(self.nodes if handles is None else handles)
 
         async def guarded(handle: NodeHandle) -> T | GluuClusterError:
             try:
@@ -87,8 +113,8 @@ class ClusterConnection:
             except GluuClusterError as exc:
                 return exc
 
-        results = await asyncio.gather(*(guarded(h) for h in self.nodes))
-        return list(zip(self.nodes, results, strict=True))
+        results = await asyncio.gather(*(guarded(h) for h in chosen))
+        return list(zip(chosen, results, strict=True))
 
     async def probe(self) -> dict[str, TransportError]:
         """Reach every node once, in parallel; the unreachable ones (returned) fail every
@@ -98,7 +124,7 @@ class ClusterConnection:
             await handle.host.connect()  # a login, no command: the first read follows
 
         down: dict[str, TransportError] = {}
-        for handle, result in await self.each(reach):
+        for handle, result in await self.each(reach, [*self.nodes, *self.services]):
             if isinstance(result, TransportError):
                 down[handle.name] = result
                 await handle.host.close()
@@ -108,7 +134,8 @@ class ClusterConnection:
         return down
 
     async def close(self) -> None:
-        await asyncio.gather(*(h.host.close() for h in self.nodes), return_exceptions=True)
+        await asyncio.gather(*(h.host.close() for h in [*self.nodes, *self.services]),
+                             return_exceptions=True)
 
     async def __aenter__(self) -> ClusterConnection:
         return self

@@ -368,15 +368,83 @@ class PKISettings(_Model):
     directory: str = "pki"
 
 
-class Node(_Model):
+class Host(_Model):
+    """A machine the tool reaches like a node (SSH or local): a node, or a host of its own
+    for the load balancer or the cache."""
+
     name: NodeName
     address: Address
     # 'local' manages the machine the tool runs on without SSH.
     connection: Literal["ssh", "local"] = "ssh"
     ssh: SSHOverride | None = None
     container_root: AbsPath | None = None
+
+
+class Node(Host):
     # OpenDJ's replication port on this node, when not ldap.opendj.replication_port.
     replication_port: Port | None = None
+
+
+# --- the Gluu layer: applications, cache, load balancer -----------------------------
+
+GLUU_LDAP_PROPERTIES = ("/etc/gluu/conf/ox-ldap.properties", "/etc/gluu/conf/gluu-ldap.properties")
+
+
+class GluuApps(_Model):
+    """The Gluu applications on each node (apps/): their LDAP connection settings name
+    the node's own server first, then its peers."""
+
+    # Gluu 3.x has ox-ldap.properties, 4.x gluu-ldap.properties: whichever exist are kept.
+    ldap_properties: list[AbsPath] = Field(default_factory=lambda: list(GLUU_LDAP_PROPERTIES),
+                                           min_length=1)
+    # Jobs that must run on one node only (oxTrust's cache refresh); default: the primary.
+    cache_refresh_node: NodeName | None = None
+
+
+class CacheSettings(_Model):
+    """The shared cache (cache/): Redis on a node or on a host of its own, reached over TLS
+    only (Redis's own TLS, its certificate issued by the cluster CA); 'none' keeps each
+    node's in-memory cache."""
+
+    type: Literal["none", "redis"] = "none"
+    node: NodeName | None = None  # Redis on this node ...
+    host: Host | None = None  # ... or on a host of its own
+    port: Port = 16379  # TLS only: Redis's plaintext port is off
+    password: SecretRef | None = None
+    max_memory_mb: int = Field(256, ge=16, le=1024 * 1024)
+
+    @model_validator(mode="after")
+    def _where(self) -> CacheSettings:
+        if self.type == "none":
+            return self
+        if (self.node is None) == (self.host is None):
+            raise ValueError("a redis cache needs exactly one of 'node' or 'host'")
+        if self.password is None:
+            raise ValueError("a redis cache needs a 'password' (a secret reference)")
+        return self
+
+
+class BalancerSettings(_Model):
+    """The load balancer (balancer/): nginx on a host of its own in front of the nodes."""
+
+    host: Host
+    port: Port = 443
+    # Where each node's Gluu web server (Apache in front of the applications) listens.
+    node_port: Port = 443
+    # Paths whose requests stay on one node (Gluu docs' cluster nginx: oxTrust, the IdP
+    # and Passport keep state in the node's memory); the rest (oxAuth) goes round robin.
+    sticky_paths: list[str] = Field(default_factory=lambda: ["/identity", "/idp", "/passport"])
+    # A node that fails this many requests in a row is left out for fail_timeout seconds.
+    max_fails: int = Field(2, ge=1, le=100)
+    fail_timeout: int = Field(10, ge=1, le=3600)
+
+    @field_validator("sticky_paths")
+    @classmethod
+    def _paths(cls, paths: list[str]) -> list[str]:
+        for path in paths:
+            if not re.fullmatch(r"/[A-Za-z0-9._~/-]*", path):
+                raise ValueError(f"'{path}' is not a URL path (letters, digits, '/', '.', '_', '-')")
+        return paths
 
 
 class Inventory(_Model):
@@ -392,6 +460,9 @@ class Inventory(_Model):
     certificates: Certificates = Field(default_factory=Certificates)
     pki: PKISettings = Field(default_factory=PKISettings)
     preflight: Preflight = Field(default_factory=Preflight)
+    gluu: GluuApps = Field(default_factory=GluuApps)
+    cache: CacheSettings = Field(default_factory=CacheSettings)
+    load_balancer: BalancerSettings | None = None
 
     # Set by the loader, not by the file: where relative paths are resolved from.
     _source_path: Path = PrivateAttr(default=Path("cluster.yaml").resolve())
@@ -407,6 +478,18 @@ class Inventory(_Model):
                     f"certificates.sets[{i}].source",
                     f"'{cert_set.source}' is not one of the nodes ({', '.join(names)})",
                 )
+        refs = [("gluu.cache_refresh_node", self.gluu.cache_refresh_node),
+                ("cache.node", self.cache.node)]
+        for key, value in refs:
+            if value is not None and value not in names:
+                raise _KeyError(key, f"'{value}' is not one of the nodes ({', '.join(names)})")
+        taken = {n.name: "a node" for n in self.nodes}
+        taken_at = {n.address: "a node" for n in self.nodes}
+        for key, host in self.service_hosts().items():
+            for value, seen in ((host.name, taken), (host.address, taken_at)):
+                if value in seen:
+                    raise _KeyError(f"{key}", f"'{value}' is already used by {seen[value]}")
+                seen[value] = key
         return self
 
     # --- derived views --------------------------------------------------------------
@@ -434,13 +517,30 @@ class Inventory(_Model):
             f"(known: {', '.join(n.name for n in self.nodes)})"
         )
 
-    def container_root_of(self, node: Node) -> str:
-        return node.container_root or self.container_root
+    def service_hosts(self) -> dict[str, Host]:
+        """The hosts of their own (not nodes) the tool reaches, by inventory key."""
+        hosts: dict[str, Host] = {}
+        if self.load_balancer is not None:
+            hosts["load_balancer.host"] = self.load_balancer.host
+        if self.cache.host is not None:
+            hosts["cache.host"] = self.cache.host
+        return hosts
+
+    @property
+    def cache_refresh_node(self) -> Node:
+        name = self.gluu.cache_refresh_node
+        return self.node(name) if name is not None else self.primary_node
+
+    def container_root_of(self, node: Host) -> str:
+        """A node's Gluu container (the cluster's default); a host of its own: its root
+        unless it says otherwise."""
+        default = self.container_root if isinstance(node, Node) else "/"
+        return node.container_root or default
 
     def source_of(self, cert_set: CertificateSet) -> Node:
         return self.node(cert_set.source) if cert_set.source else self.primary_node
 
-    def ssh_for(self, node: Node) -> SSHSettings:
+    def ssh_for(self, node: Host) -> SSHSettings:
         if node.ssh is None:
             return self.ssh
         overrides = node.ssh.model_dump(exclude_none=True)

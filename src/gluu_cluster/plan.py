@@ -33,7 +33,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from .connection import ClusterConnection, NodeHandle
+from .connection import ClusterConnection, NodeHandle, Scope
 from .errors import FactsError, GluuClusterError, PlanError
 from .facts.cache import FactArea, FactCache
 from .inventory import Inventory
@@ -101,6 +101,8 @@ class Step(abc.ABC):
     tools: ClassVar[tuple[str, ...]] = ()
     reads: ClassVar[tuple[FactArea[Any], ...]] = ()
     touches: ClassVar[tuple[FactArea[Any], ...]] = ()
+    # Where it runs: every node, or the load balancer's or the cache's host.
+    scope: ClassVar[Scope] = "nodes"
 
     async def prepare(self, run: Run) -> None:  # noqa: B027 - optional hook
         """Read cluster-wide facts once before the per-node planning."""
@@ -182,7 +184,7 @@ async def plan_step(step: Step, run: Run) -> list[Outcome]:
     async def one(handle: NodeHandle) -> Outcome:
         return await step.plan_node(handle, run)
 
-    results = await run.cluster.each(one)
+    results = await run.cluster.each(one, run.cluster.scope(step.scope))
     failures: list[GluuClusterError] = []
     for _h, r in results:
         if isinstance(r, FactsError):
@@ -207,6 +209,6 @@ async def build_plan(steps: Sequence[Step], run: Run) -> Plan:
         outcomes.extend(await plan_step(step, run))
     return Plan(
         cluster=run.inventory.cluster,
-        nodes=tuple(h.name for h in run.cluster.nodes),
+        nodes=tuple(h.name for h in [*run.cluster.nodes, *run.cluster.services]),
         outcomes=tuple(outcomes),
     )

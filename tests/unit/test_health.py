@@ -40,7 +40,7 @@ def test_every_problem_code_is_defined_once_and_only_through_the_registry() -> N
     assert len(defined) == len(set(defined)), sorted(c for c in defined if defined.count(c) > 1)
     assert set(defined) == set(REGISTRY)
     prefixes = {code.split("-")[0] for code in defined}
-    assert prefixes == {"LDAP", "SYNC", "CERT", "PRE", "NODE"}
+    assert prefixes == {"LDAP", "SYNC", "CERT", "PRE", "NODE", "APPS", "BALANCER", "CACHE"}
 
 
 def _inventory(tmp_path: Path, extra: str = "") -> object:
@@ -150,7 +150,7 @@ def test_one_column_spec_feeds_table_json_and_page() -> None:
                            ())
     shown = [c.text for c in cells(row, 1000.0)]
     assert shown[:6] == ["n1 *", "10.0.0.1", "partial 1/2", "-", "disconnected", "-"]
-    assert shown[9:] == ["10 s ago", "gluu ok, idp 2 problem(s)"]
+    assert shown[9:] == ["10 s ago", "gluu ok, idp 2 problem(s)", "-"]  # no balancer
     assert [c.tone.value for c in cells(row, 1000.0)][4] == "bad"
     down = [c.text for c in cells(status.nodes[1], 1000.0)]
     assert down == ["n2", "10.0.0.2", "unreachable", *["-"] * (len(COLUMNS) - 3)]

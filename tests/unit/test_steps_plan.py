@@ -19,7 +19,7 @@ from gluu_cluster.transport.fake import FakeTransport
 from tests.unit.fixtures.record import ADMIN_PASSWORD, REPLICATION_PASSWORD
 
 FIXTURES = Path(__file__).parent / "fixtures"
-SCRIPTS = ("hosts", "ldap", "ldap-schema", "pki", "filesync", "boot")
+SCRIPTS = ("hosts", "ldap", "ldap-schema", "pki", "filesync", "boot", "apps")
 
 
 def recorded_cluster(name: str, tmp_path: Path) -> ClusterConnection:

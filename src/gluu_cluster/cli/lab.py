@@ -39,13 +39,17 @@ def lab() -> None:
 @click.option("--engine", type=click.Choice(["openldap", "opendj"]), default="openldap",
               show_default=True, help="The nodes' LDAP server (opendj: the guide's, from the "
               "pinned zip, fetched with Maven once).")
+@click.option("--front", is_flag=True,
+              help="Also a front host for the load balancer (the address after the nodes'); "
+              "'apply' installs nginx there.")
 @LAB_DIR_OPTION
 def up(nodes: int, entries: int, base_address: str, inventory_path: str | None,
-       ssh_port: int | None, engine: str, lab_dir: str) -> None:
+       ssh_port: int | None, engine: str, front: bool, lab_dir: str) -> None:
     """Create and start the lab; on a running lab, say so and change nothing."""
     inventory = Path(inventory_path) if inventory_path else Path(lab_dir) / "cluster.yaml"
     with console.status(f"creating {nodes} lab nodes ...", spinner="dots"):
-        message = Lab(Path(lab_dir)).up(nodes, entries, base_address, inventory, ssh_port, engine)
+        message = Lab(Path(lab_dir)).up(nodes, entries, base_address, inventory, ssh_port, engine,
+                                        front)
     console.print(message)
 
 

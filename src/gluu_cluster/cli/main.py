@@ -8,6 +8,7 @@ import click
 
 from .. import __version__
 from ..errors import GluuClusterError, PlanError
+from .balancer import drain, undrain
 from .certs import certs
 from .check import check
 from .common import setup_logging
@@ -44,6 +45,8 @@ cli.add_command(certs)
 cli.add_command(sync)
 cli.add_command(status)
 cli.add_command(serve)
+cli.add_command(drain)
+cli.add_command(undrain)
 
 
 def main(argv: list[str] | None = None) -> int:

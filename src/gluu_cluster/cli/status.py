@@ -12,7 +12,7 @@ from rich.text import Text
 from ..secrets import redactor
 from ..status import ClusterStatus, gather_status
 from ..status.cell import Cell, Tone
-from ..status.columns import COLUMNS, cells, status_dict, taken, verdict
+from ..status.columns import COLUMNS, SERVICE_HEADERS, cells, service_cells, status_dict, taken, verdict
 from .common import ACCEPT_NEW_OPTION, INVENTORY_OPTION, load, on_cluster
 from .output import FORMAT_OPTION, console, escape, print_problems
 
@@ -35,9 +35,20 @@ def _table(status: ClusterStatus) -> Table:
     return table
 
 
+def _services(status: ClusterStatus) -> Table:
+    table = Table()
+    for header in SERVICE_HEADERS:
+        table.add_column(header)
+    for row in status.services:
+        table.add_row(*(_markup(c) for c in service_cells(row)))
+    return table
+
+
 def show_status(status: ClusterStatus) -> None:
-    """The table, the problems (each with its fix), the verdict."""
+    """The table, the services in front, the problems (each with its fix), the verdict."""
     console.print(_table(status))
+    if status.services:
+        console.print(_services(status))
     print_problems(status.problems)
     console.print(Text.from_markup(f"{_markup(verdict(status))} ({taken(status)})"))
 

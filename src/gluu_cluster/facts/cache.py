@@ -18,7 +18,7 @@ from ..errors import FactsError, GluuClusterError
 from .script import Script, Sections, run_batch, run_script
 
 if TYPE_CHECKING:
-    from ..connection import ClusterConnection, NodeHandle
+    from ..connection import ClusterConnection, NodeHandle, Scope
     from ..inventory import Inventory
 
 T = TypeVar("T")
@@ -28,6 +28,7 @@ class FactArea(Generic[T]):
     """What a node's facts are in one area (``name``), and how to read them."""
 
     name: str
+    scope: Scope = "nodes"
 
     async def read(self, handle: NodeHandle, inventory: Inventory,
                    down: frozenset[str] = frozenset()) -> T:
@@ -52,6 +53,7 @@ class ScriptArea(FactArea[T]):
     on_host: bool = False
     # What the script reads on stdin (a password: ``section_in`` passes it to a command).
     stdin: Callable[[Inventory], bytes] | None = None
+    scope: Scope = "nodes"
 
     def of(self, handle: NodeHandle, inventory: Inventory,
            down: frozenset[str] = frozenset()) -> Script:
@@ -88,12 +90,14 @@ class FactCache:
         """Start reading every area on every node at once, the script areas of a node in
         one round trip; failures wait for whoever asks."""
         wanted = list(dict.fromkeys(areas))
-        for handle in self.cluster.nodes:
-            batch = [a for a in wanted if isinstance(a, ScriptArea)
+        where = {a.name: self.cluster.scope(a.scope) for a in wanted}
+        handles = {h.name: h for hs in where.values() for h in hs}
+        for handle in handles.values():
+            batch = [a for a in wanted if isinstance(a, ScriptArea) and handle in where[a.name]
                      and (a.name, handle.name) not in self._reads]
             if len(batch) > 1:
                 self._batch(handle, batch)
-        jobs = [self.of(area, handle) for area in wanted for handle in self.cluster.nodes]
+        jobs = [self.of(area, handle) for area in wanted for handle in where[area.name]]
         await asyncio.gather(*jobs, return_exceptions=True)
 
     def _batch(self, handle: NodeHandle, wanted: list[ScriptArea[Any]]) -> None:
@@ -122,7 +126,8 @@ class FactCache:
     async def every(self, area: FactArea[T]) -> dict[str, T]:
         """Every node's facts of the area, read in parallel; any failure raises, naming
         every node that failed."""
-        results = await self.cluster.each(lambda h: self.of(area, h))
+        results = await self.cluster.each(lambda h: self.of(area, h),
+                                          self.cluster.scope(area.scope))
         failures = [r for _h, r in results if isinstance(r, GluuClusterError)]
         if failures:
             raise FactsError(failures)

@@ -36,6 +36,10 @@ group {{ group.name }}
 {% if group.exclude %}
     exclude {{ group.exclude | join(' ') }};
 {% endif %}
+{% for path in per_node if path_in(path, group.paths) %}
+    # Differs per node (each node's own LDAP server first): never synced.
+    exclude {{ path }};
+{% endfor %}
 {% for action in group.actions %}
     action
     {
@@ -69,6 +73,9 @@ def csync2_cfg(inventory: Inventory) -> str:
         hosts=[n.name for n in inventory.nodes],
         config_dir=settings.config_dir,
         groups=settings.groups,
+        per_node=inventory.gluu.ldap_properties if inventory.ldap is not None else [],
+        path_in=lambda path, roots: any(path == r or path.startswith(r.rstrip("/") + "/")
+                                        for r in roots),
     )
 
 

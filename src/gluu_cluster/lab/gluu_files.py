@@ -34,7 +34,7 @@ class InstallSecrets:
     org_inum: str
 
 
-def _write(root: Path, path: str, text: str | bytes, mode: int = 0o644) -> None:
+def write_file(root: Path, path: str, text: str | bytes, mode: int = 0o644) -> None:
     target = root / path.lstrip("/")
     target.parent.mkdir(parents=True, exist_ok=True)
     data = text.encode() if isinstance(text, str) else text
@@ -74,28 +74,28 @@ def setup_properties(node: LabNode, secrets: InstallSecrets) -> str:
 
 def write_sample_files(node: LabNode) -> None:
     root = node.root
-    _write(root, "/opt/idp/conf/idp.properties",
+    write_file(root, "/opt/idp/conf/idp.properties",
            f"idp.entityID=https://{node.name}/idp/shibboleth\nidp.scope={node.name}\n")
-    _write(root, "/opt/idp/conf/attribute-resolver.xml",
+    write_file(root, "/opt/idp/conf/attribute-resolver.xml",
            '<?xml version="1.0"?>\n<AttributeResolver>\n  <!-- lab sample -->\n</AttributeResolver>\n')
-    _write(root, "/opt/idp/conf/relying-party.xml",
+    write_file(root, "/opt/idp/conf/relying-party.xml",
            '<?xml version="1.0"?>\n<RelyingPartyGroup>\n</RelyingPartyGroup>\n')
-    _write(root, "/opt/idp/metadata/idp-metadata.xml",
+    write_file(root, "/opt/idp/metadata/idp-metadata.xml",
            f'<?xml version="1.0"?>\n<EntityDescriptor entityID="https://{node.name}/idp/shibboleth"/>\n')
-    _write(root, "/opt/idp/ssl/README", "TLS material of the IdP (lab sample)\n")
-    _write(root, f"{TOMCAT_CONF}/server.xml",
+    write_file(root, "/opt/idp/ssl/README", "TLS material of the IdP (lab sample)\n")
+    write_file(root, f"{TOMCAT_CONF}/server.xml",
            '<?xml version="1.0"?>\n<Server port="8005" shutdown="SHUTDOWN">\n</Server>\n')
-    _write(root, f"{TOMCAT_CONF}/context.xml", '<?xml version="1.0"?>\n<Context/>\n')
-    _write(root, TOMCAT_SCRIPT,
+    write_file(root, f"{TOMCAT_CONF}/context.xml", '<?xml version="1.0"?>\n<Context/>\n')
+    write_file(root, TOMCAT_SCRIPT,
            "#!/bin/sh\n# Stand-in for Gluu's tomcat init script: records each call.\n"
            f'echo "$(date +%s.%N) $*" >> {TOMCAT_RESTARTS}\n', mode=0o755)
     # Files the seed's `exclude *~ .*` must keep out of sync.
-    _write(root, "/opt/idp/conf/.idp.properties.swp", "editor swap file\n")
-    _write(root, "/opt/idp/conf/idp.properties~", "editor backup\n")
+    write_file(root, "/opt/idp/conf/.idp.properties.swp", "editor swap file\n")
+    write_file(root, "/opt/idp/conf/idp.properties~", "editor backup\n")
 
 
 def write_install_files(node: LabNode, secrets: InstallSecrets) -> None:
-    _write(node.root, "/install/community-edition-setup/setup.properties.last",
+    write_file(node.root, "/install/community-edition-setup/setup.properties.last",
            setup_properties(node, secrets), mode=0o600)
 
 
@@ -107,14 +107,14 @@ def write_certificates(node: LabNode, secrets: InstallSecrets, work: Path) -> No
     }
     for component in CERT_COMPONENTS:
         pair = self_signed(f"{node.name} {component}", node.name, node.address)
-        _write(node.root, f"/etc/certs/{component}.key", pair.key_pem, mode=0o600)
-        _write(node.root, f"/etc/certs/{component}.crt", pair.cert_pem, mode=0o644)
+        write_file(node.root, f"/etc/certs/{component}.key", pair.key_pem, mode=0o600)
+        write_file(node.root, f"/etc/certs/{component}.crt", pair.cert_pem, mode=0o644)
         if component in KEYSTORE_COMPONENTS:
             password = passwords[KEYSTORE_COMPONENTS[component]]
             store = pair.pkcs12(component, password)
             if component in REAL_JKS:
                 store = _to_jks(store, password, work / f"{node.name}-{component}")
-            _write(node.root, f"/etc/certs/{component}.jks", store, mode=0o600)
+            write_file(node.root, f"/etc/certs/{component}.jks", store, mode=0o600)
     _import_into_truststore(node, work)
 
 

@@ -10,11 +10,13 @@ import yaml
 from .gluu_files import SYNCED_DIRS, TOMCAT_CONF, TOMCAT_SCRIPT, TRUSTSTORE
 from .layout import CONTAINER_ROOT, LabLayout, LabNode
 from .servers import LabServer
+from .webapp import CACHE_PORT, FRONT_PORT
+from .webapp import PORT as WEBAPP_PORT
 
 
 def inventory_data(layout: LabLayout, nodes: list[LabNode], ssh_port: int,
-                   server: LabServer) -> dict[str, Any]:
-    return {
+                   server: LabServer, front: list[LabNode] | None = None) -> dict[str, Any]:
+    data = {
         "cluster": "gluu-lab",
         "primary": nodes[0].name,
         "container_root": CONTAINER_ROOT,
@@ -66,13 +68,25 @@ def inventory_data(layout: LabLayout, nodes: list[LabNode], ssh_port: int,
             ]
         },
     }
+    if front:
+        balancer, cache = front
+        data["cache"] = {
+            "type": "redis",
+            "host": {"name": cache.name, "address": cache.address, "container_root": CONTAINER_ROOT},
+            "port": CACHE_PORT, "password": {"file": str(layout.secret("cache-password"))}}
+        data["load_balancer"] = {
+            "host": {"name": balancer.name, "address": balancer.address,
+                     "container_root": CONTAINER_ROOT},
+            "port": FRONT_PORT, "node_port": WEBAPP_PORT}
+    return data
 
 
 def write_inventory(path: Path, layout: LabLayout, nodes: list[LabNode], ssh_port: int,
-                    server: LabServer) -> None:
+                    server: LabServer, front: list[LabNode] | None = None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     header = (
         "# Written by 'gluu-cluster lab up': the local lab of fake Gluu hosts.\n"
         "# Secrets are referenced from 0600 files, never written here.\n"
     )
-    path.write_text(header + yaml.safe_dump(inventory_data(layout, nodes, ssh_port, server), sort_keys=False))
+    path.write_text(header + yaml.safe_dump(inventory_data(layout, nodes, ssh_port, server, front),
+                                                  sort_keys=False))

@@ -10,6 +10,7 @@ CONTAINER_ROOT = "/opt/gluu-server-lab"
 # Host paths that are private per node inside its mount namespace (besides the container).
 PRIVATE_HOST_DIRS = ("/etc/csync2", "/var/lib/csync2", "/var/backups/csync2")
 MAX_NODES = 7
+FRONT_HOSTS = ("front", "cache")  # lab up --front
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,13 @@ class LabLayout:
         address = str(ipaddress.IPv4Address(base_address) + index)
         name = f"node{index + 1}"
         return LabNode(name, address, self.dir / "nodes" / name)
+
+    def front(self, nodes: int, base_address: str) -> list[LabNode]:
+        """The hosts in front of the nodes, on the addresses after theirs: the load
+        balancer's ("front") and the shared cache's ("cache")."""
+        base = ipaddress.IPv4Address(base_address) + nodes
+        return [LabNode(name, str(base + i), self.dir / "nodes" / name)
+                for i, name in enumerate(FRONT_HOSTS)]
 
 
 def node_addresses(base_address: str, count: int) -> list[str]:

@@ -33,7 +33,7 @@ from .gluu_files import (
 )
 from .inventory_file import write_inventory
 from .keys import ssh_keypair
-from .layout import CONTAINER_ROOT, MAX_NODES, LabLayout, LabNode, node_addresses
+from .layout import CONTAINER_ROOT, FRONT_HOSTS, MAX_NODES, LabLayout, LabNode, node_addresses
 from .proc import (
     alive,
     in_namespace,
@@ -47,6 +47,8 @@ from .proc import (
 from .servers import LabServer, OpenDJServer, OpenLDAPServer
 from .sshd import sshd_command, write_sshd_files
 from .state import LabState
+from .webapp import CACHE_PORT, FRONT_PORT, write_webapp
+from .webapp import PORT as WEBAPP_PORT
 
 READY_TIMEOUT = 120.0  # an OpenDJ JVM starting on a busy machine
 
@@ -122,7 +124,7 @@ class Lab:
 
     def up(
         self, nodes: int, entries: int, base_address: str, inventory: Path,
-        ssh_port: int | None = None, engine: str = "openldap",
+        ssh_port: int | None = None, engine: str = "openldap", front: bool = False,
     ) -> str:
         require_root()
         if not 1 <= nodes <= MAX_NODES:
@@ -141,21 +143,26 @@ class Lab:
                 f"run 'gluu-cluster lab down --lab-dir {self.layout.dir}' first"
             )
         try:
-            addresses = node_addresses(base_address, nodes)
+            addresses = node_addresses(base_address, nodes + (len(FRONT_HOSTS) if front else 0))
+            addresses = addresses[:nodes]
         except ValueError as exc:
             raise LabError(str(exc)) from exc
         lab_nodes = [self.layout.node(i, base_address) for i in range(nodes)]
-        port = _choose_ssh_port(lab_nodes, ssh_port)
+        front_hosts = self.layout.front(nodes, base_address) if front else []
+        port = _choose_ssh_port(lab_nodes + front_hosts, ssh_port)
         server = server_for(engine)
         for i, node in enumerate(lab_nodes):
-            _check_ports([node], server.ports(node, i))
+            _check_ports([node], (*server.ports(node, i), WEBAPP_PORT))
+        for host, ports in zip(front_hosts, ((FRONT_PORT,), (CACHE_PORT,)), strict=False):
+            _check_ports([host], ports)
         inventory = inventory.resolve()
         state = LabState(base_address, entries, str(inventory), port,
-                         [n.name for n in lab_nodes], addresses, engine=engine)
+                         [n.name for n in lab_nodes], addresses, engine=engine,
+                         front=[[h.name, h.address] for h in front_hosts])
         state.save(self.layout.state_file)
         started = time.monotonic()
         try:
-            self._create(lab_nodes, entries, inventory, port, server)
+            self._create(lab_nodes, entries, inventory, port, server, front_hosts)
         except BaseException:
             self._teardown(state)
             raise
@@ -170,7 +177,7 @@ class Lab:
         )
 
     def _create(self, nodes: list[LabNode], entries: int, inventory: Path, port: int,
-                server: LabServer) -> None:
+                server: LabServer, front: list[LabNode] | None = None) -> None:
         layout = self.layout
         for point in host_mountpoints():
             point.mkdir(parents=True, exist_ok=True)
@@ -199,15 +206,25 @@ class Lab:
             write_sample_files(node)
             write_install_files(node, install)
             write_certificates(node, install, work)
+            write_webapp(node, install.ldap_password)
             server.prepare(node)
+            return host_line(node)
+
+        def host_line(node: LabNode) -> str:
             host_key = write_sshd_files(node, client.public_line, port)
             pattern = node.address if port == 22 else f"[{node.address}]:{port}"
             return f"{pattern} {host_key.public_line.rsplit(' ', 1)[0]}\n"
 
         with ThreadPoolExecutor(max_workers=min(4, len(nodes))) as pool:
             known = list(pool.map(prepare, nodes))
+        front = front or []
+        for host in front:  # bare hosts: nginx and Redis come with 'apply'
+            build_root(host)
+            known.append(host_line(host))
         layout.known_hosts.write_text("".join(known))
-        for node in nodes:
+        if front:
+            write_secret_file(layout.secret("cache-password"), pysecrets.token_urlsafe(24))
+        for node in [*nodes, *front]:
             self._make_namespace(node)
         with ThreadPoolExecutor(max_workers=min(4, len(nodes))) as pool:
             list(pool.map(lambda i: server.load(nodes[i], i, install.ldap_password,
@@ -217,8 +234,11 @@ class Lab:
             self._boot(node)
         for node in nodes:
             self._wait_ready(node, port, server)
+        for host in front:
+            self._boot(host)
+            self._wait_ready(host, port, None)
         shutil.rmtree(work, ignore_errors=True)
-        write_inventory(inventory, layout, nodes, port, server)
+        write_inventory(inventory, layout, nodes, port, server, front)
 
     def _make_ns_dir(self) -> None:
         ns_dir = self.layout.ns_dir
@@ -299,20 +319,23 @@ class Lab:
         return (f"{name}: {ended} process(es) ended ({'killed' if hard else 'shut down'}), "
                 f"booted from its init scripts in {time.monotonic() - started:.1f} s")
 
-    def _wait_ready(self, node: LabNode, ssh_port: int, server: LabServer) -> None:
+    def _wait_ready(self, node: LabNode, ssh_port: int, server: LabServer | None) -> None:
+        """Until the node's LDAP server (none on a front host) and its sshd answer."""
         deadline = time.monotonic() + READY_TIMEOUT
-        search = self._in_container(node, server.ready_argv(node))
+        search = self._in_container(node, server.ready_argv(node)) if server else None
         last = ""
         while time.monotonic() < deadline:
             try:
-                run(search, timeout=10)
+                if search is not None:
+                    run(search, timeout=10)
                 with socket.create_connection((node.address, ssh_port), timeout=2) as sock:
                     if sock.recv(4).startswith(b"SSH-"):
                         return
             except (LabError, OSError) as exc:
                 last = str(exc)
             time.sleep(0.1)
-        raise LabError(f"{node.name}: {server.engine} or sshd did not become ready within "
+        raise LabError(f"{node.name}: {server.engine if server else 'sshd'} or sshd did not "
+                       "become ready within "
                        f"{READY_TIMEOUT:g} s: {last}")
 
     # --- status -----------------------------------------------------------------------

@@ -19,6 +19,13 @@ class LabState:
     addresses: list[str] = field(default_factory=list)
     complete: bool = False
     engine: str = "openldap"  # the nodes' LDAP server (lab/servers.py)
+    # The hosts in front of the nodes (load balancer, cache), when the lab has them:
+    # [name, address] each.
+    front: list[list[str]] = field(default_factory=list)
+
+    def front_hosts(self, layout: LabLayout) -> list[LabNode]:
+        return [LabNode(name, address, layout.dir / "nodes" / name)
+                for name, address in self.front]
 
     def lab_nodes(self, layout: LabLayout) -> list[LabNode]:
         return [

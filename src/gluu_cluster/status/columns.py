@@ -11,11 +11,12 @@ import time
 from dataclasses import asdict
 from typing import Any
 
+from ..balancer.columns import COLUMNS as BALANCER
 from ..filesync.columns import COLUMNS as FILESYNC
 from ..ldap.columns import COLUMNS as LDAP
 from ..pki.columns import COLUMNS as PKI
 from .cell import Cell, Column, Tone
-from .snapshot import ClusterStatus, NodeRow
+from .snapshot import ClusterStatus, NodeRow, ServiceRow, ServiceState
 
 # Each area contributes its own columns (<area>/columns.py); the node comes first.
 COLUMNS: tuple[Column, ...] = (
@@ -23,7 +24,7 @@ COLUMNS: tuple[Column, ...] = (
            lambda r, _n: Cell(f"{r.node} *" if r.primary else r.node), when_down=True),
     Column("address", "address", lambda r: r.address, lambda r, _n: Cell(r.address),
            when_down=True),
-    *LDAP, *FILESYNC, *PKI,
+    *LDAP, *FILESYNC, *PKI, *BALANCER,
 )
 
 UNREACHABLE = Cell("unreachable", Tone.BAD)
@@ -47,6 +48,21 @@ def row_dict(row: NodeRow) -> dict[str, Any]:
             **{c.key: c.value(row) for c in COLUMNS}, "problems": row.problems}
 
 
+def service_dict(row: ServiceRow) -> dict[str, Any]:
+    return {"name": row.name, "role": row.role, "address": row.address,
+            "state": str(row.state), "detail": row.detail}
+
+
+def service_cells(row: ServiceRow) -> list[Cell]:
+    """A service's line: the same cells in the table, the page and nothing else."""
+    tone = {ServiceState.UP: Tone.GOOD, ServiceState.DEGRADED: Tone.WARN}.get(row.state, Tone.BAD)
+    return [Cell(row.name), Cell(row.role), Cell(row.address), Cell(str(row.state), tone),
+            Cell(row.detail)]
+
+
+SERVICE_HEADERS = ("service", "role", "address", "state", "detail")
+
+
 def status_dict(status: ClusterStatus) -> dict[str, Any]:
     """The snapshot as JSON (``status --format json``, ``/health``)."""
     return {
@@ -55,6 +71,7 @@ def status_dict(status: ClusterStatus) -> dict[str, Any]:
         "taken_at": status.taken_at,
         "seconds": round(status.seconds, 3),
         "nodes": [row_dict(n) for n in status.nodes],
+        "services": [service_dict(s) for s in status.services],
         "problems": [asdict(p) for p in status.problems],
     }
 

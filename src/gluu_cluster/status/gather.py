@@ -10,9 +10,16 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
+from typing import Any
 
+from ..apps.checks import apps_problems
+from ..apps.facts import APPS_FACTS
+from ..balancer.checks import BalancerStatus, balancer_status
+from ..balancer.facts import BALANCER_FACTS, WEB_CERT_FACTS
+from ..cache.checks import cache_status
+from ..cache.facts import CACHE_CLIENT_FACTS, CACHE_HOST_FACTS
 from ..connection import ClusterConnection
-from ..facts.cache import FactCache
+from ..facts.cache import FactArea, FactCache
 from ..filesync import checks as sync_checks
 from ..filesync.checks import NodeSyncStatus, cluster_sync_status
 from ..filesync.facts import FILESYNC_FACTS
@@ -33,6 +40,7 @@ from .snapshot import (
     LDAPRole,
     NodeRow,
     Replication,
+    ServiceRow,
     SetState,
 )
 
@@ -84,10 +92,24 @@ def cert_states(node: str, sets: Sequence[SetStatus]) -> tuple[SetState, ...]:
 def build_status(cluster: str, nodes: Sequence[tuple[str, str]], primary: str,
                  down: dict[str, str], ldap: LDAPStatus | None,
                  sync: tuple[list[NodeSyncStatus], list[Problem]] | None,
-                 certs: Sequence[SetStatus], taken_at: float, seconds: float) -> ClusterStatus:
-    """Pure: the snapshot from every area's facts and problems (``down``: node -> why)."""
+                 certs: Sequence[SetStatus], taken_at: float, seconds: float,
+                 apps: Sequence[Problem] = (), balancer: BalancerStatus | None = None,
+                 cache: tuple[ServiceRow, Sequence[Problem]] | None = None) -> ClusterStatus:
+    """Pure: the snapshot from every area's facts and problems (``down``: node or
+    service host -> why)."""
     fields: dict[str, dict[str, object]] = {name: {} for name, _ in nodes}
     problems = [NODE_UNREACHABLE.at(name, why) for name, why in down.items()]
+    problems += apps
+    services = []
+    if cache is not None:
+        services.append(cache[0])
+        problems += cache[1]
+    if balancer is not None:
+        services.append(balancer.row)
+        problems += balancer.problems
+        if balancer.drained is not None:
+            for name, _ in nodes:
+                fields[name]["in_rotation"] = name not in balancer.drained
     if ldap is not None:
         points = {n.node: SyncPoint(n.entries or 0, n.context_csns, n.server_id)
                   for n in ldap.nodes if n.replica is not None}
@@ -119,7 +141,7 @@ def build_status(cluster: str, nodes: Sequence[tuple[str, str]], primary: str,
             **own,  # type: ignore[arg-type]
         ))
     return ClusterStatus(cluster, taken_at, seconds, tuple(rows), tuple(problems),
-                         tuple(expiries), LINK_CODES, DOWN_CODES)
+                         tuple(expiries), LINK_CODES, DOWN_CODES, tuple(services))
 
 
 async def gather_status(cluster: ClusterConnection, facts: FactCache | None = None) -> ClusterStatus:
@@ -129,17 +151,24 @@ async def gather_status(cluster: ClusterConnection, facts: FactCache | None = No
     inventory = cluster.inventory
     down = await cluster.probe()
     cache = facts or FactCache(cluster)
+    front_areas: list[FactArea[Any]] = [BALANCER_FACTS, WEB_CERT_FACTS]
+    cache_areas: list[FactArea[Any]] = [CACHE_HOST_FACTS, CACHE_CLIENT_FACTS]
     # Every area in one round trip per node (what the cache holds already is not read).
     await cache.prefetch([
         *([engine_for(inventory.ldap).facts] if inventory.ldap is not None else []),
-        *([FILESYNC_FACTS] if inventory.file_sync.groups else []), PKI_FACTS])
-    ldap, sync, certs = await asyncio.gather(
+        *([FILESYNC_FACTS] if inventory.file_sync.groups else []), PKI_FACTS,
+        *([APPS_FACTS] if inventory.ldap is not None else []),
+        *(front_areas if inventory.load_balancer is not None else []),
+        *(cache_areas if inventory.cache.type != "none" else [])])
+    ldap, sync, certs, apps, balancer, shared = await asyncio.gather(
         cluster_status(cluster, cache) if inventory.ldap is not None else _none(),
         cluster_sync_status(cluster, cache) if inventory.file_sync.groups else _none(),
-        cluster_cert_status(cluster, cache, cluster_ca_pem(inventory)))
+        cluster_cert_status(cluster, cache, cluster_ca_pem(inventory)),
+        apps_problems(cache), balancer_status(cache), cache_status(cache))
     return build_status(inventory.cluster, [(n.name, n.address) for n in inventory.nodes],
                         inventory.primary_node.name, {n: e.detail for n, e in down.items()},
-                        ldap, sync, certs, taken_at, time.monotonic() - start)
+                        ldap, sync, certs, taken_at, time.monotonic() - start, apps, balancer,
+                        shared)
 
 
 async def _none() -> None:

@@ -37,6 +37,26 @@ class FileSyncState(enum.StrEnum):
     UNREACHABLE = "unreachable"
 
 
+class ServiceState(enum.StrEnum):
+    """A host in front of the nodes (load balancer, cache)."""
+
+    UP = "up"
+    DEGRADED = "degraded"  # serves, with a warning (a stale configuration)
+    DOWN = "down"  # its daemon does not run or answer
+    UNREACHABLE = "unreachable"
+
+
+@dataclass(frozen=True)
+class ServiceRow:
+    """The load balancer's or the cache's line: one per service, beside the node rows."""
+
+    name: str
+    role: str  # "load balancer" | "cache"
+    address: str
+    state: ServiceState
+    detail: str  # what it holds: nodes in rotation, memory used ...
+
+
 @dataclass(frozen=True)
 class SetState:
     """One certificate set on one node: how many errors concern it there."""
@@ -71,6 +91,8 @@ class NodeRow:
     dirty: int | None = None
     last_sync: int | None = None
     certificates: tuple[SetState, ...] | None = None  # None: no set, or not read
+    # In the load balancer's rotation; None: no balancer, or it was not read.
+    in_rotation: bool | None = None
     problems: int = 0
 
 
@@ -94,6 +116,7 @@ class ClusterStatus:
     expiries: tuple[CertExpiry, ...] = ()
     link_codes: frozenset[str] = frozenset()
     down_codes: frozenset[str] = frozenset()
+    services: tuple[ServiceRow, ...] = ()
 
     @property
     def healthy(self) -> bool:
@@ -110,8 +133,8 @@ class ClusterStatus:
         """The node answers and no error concerns it, apart from its links to a peer that
         is down (what a load balancer in front of this one node needs to know)."""
         row = self.node(name)
-        if row is None or not row.reachable:
-            return False
+        if row is None or not row.reachable or row.in_rotation is False:
+            return False  # a drained node answers 503: out of rotation on purpose
         peer_down = any(not r.reachable for r in self.nodes if r.node != name) or any(
             p.code in self.down_codes for p in self.problems if p.node != name)
         own = [p for p in self.node_problems(name)

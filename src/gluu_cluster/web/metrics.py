@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..status import ClusterStatus
+from ..status.snapshot import ServiceState
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -22,6 +23,9 @@ _HELP = {
     "gluu_cluster_sync_last_success_timestamp_seconds": (
         "gauge", "last csync2 run that reached every peer"),
     "gluu_cluster_certificate_expiry_days": ("gauge", "days until the certificate expires"),
+    "gluu_cluster_node_in_rotation": ("gauge", "1 when the load balancer sends the node requests"),
+    "gluu_cluster_service_up": (
+        "gauge", "1 when the service in front (load balancer, cache) runs as it should"),
 }
 
 
@@ -49,6 +53,8 @@ def _samples(status: ClusterStatus) -> Iterable[tuple[str, str]]:
         yield ("gluu_cluster_node_healthy",
                _sample("gluu_cluster_node_healthy", int(status.node_healthy(node)), node=node))
         optional = {
+            "gluu_cluster_node_in_rotation": None if row.in_rotation is None
+            else int(row.in_rotation),
             "gluu_cluster_ldap_replication_lag_seconds": row.lag_seconds,
             "gluu_cluster_ldap_entries": row.entries,
             "gluu_cluster_sync_dirty_files": row.dirty,
@@ -57,6 +63,10 @@ def _samples(status: ClusterStatus) -> Iterable[tuple[str, str]]:
         for name, value in optional.items():
             if value is not None:  # unknown is absent, never a made-up 0
                 yield name, _sample(name, value, node=node)
+    for service in status.services:
+        yield ("gluu_cluster_service_up",
+               _sample("gluu_cluster_service_up", int(service.state is ServiceState.UP),
+                       service=service.name, role=service.role))
     for e in status.expiries:
         yield ("gluu_cluster_certificate_expiry_days",
                _sample("gluu_cluster_certificate_expiry_days", e.days_left,

@@ -27,7 +27,16 @@ from ..inventory import Inventory
 from ..secrets import redactor
 from ..status import ClusterStatus, gather_status
 from ..status.cell import Tone
-from ..status.columns import COLUMNS, cells, row_dict, status_dict, taken, verdict
+from ..status.columns import (
+    COLUMNS,
+    SERVICE_HEADERS,
+    cells,
+    row_dict,
+    service_cells,
+    status_dict,
+    taken,
+    verdict,
+)
 from . import metrics
 
 log = logging.getLogger(__name__)
@@ -104,6 +113,10 @@ def _page(latest: Latest) -> str:
     head = "".join(f"<th>{html.escape(c.header)}</th>" for c in COLUMNS)
     rows = "".join("<tr>" + "".join(td(c.text, c.tone) for c in cells(r, status.taken_at))
                    + "</tr>" for r in status.nodes)
+    services = ("<table><tr>" + "".join(f"<th>{h}</th>" for h in SERVICE_HEADERS) + "</tr>"
+                + "".join("<tr>" + "".join(td(c.text, c.tone) for c in service_cells(s))
+                          + "</tr>" for s in status.services) + "</table>"
+                if status.services else "")
     problems = "".join(f"<li><b>{html.escape(p.code)}</b> {html.escape(p.node)}: "
                        f"{html.escape(p.detail)}<br><i>fix: {html.escape(p.fix)}</i></li>"
                        for p in status.problems)
@@ -112,7 +125,7 @@ def _page(latest: Latest) -> str:
             f'<meta http-equiv="refresh" content="{int(latest.interval)}"><style>{_STYLE}</style>'
             f'<h1>cluster {html.escape(status.cluster)}: <span class="{state.tone.value}">'
             f"{html.escape(state.text)}</span></h1><p>{html.escape(taken(status))}</p>"
-            f"<table><tr>{head}</tr>{rows}</table><ul>{problems}</ul>")
+            f"<table><tr>{head}</tr>{rows}</table>{services}<ul>{problems}</ul>")
 
 
 def make_handler(latest: Latest) -> type[BaseHTTPRequestHandler]:

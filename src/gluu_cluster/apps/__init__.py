@@ -1,0 +1,1 @@
+"""The Gluu applications on each node: their LDAP connection settings fail over."""

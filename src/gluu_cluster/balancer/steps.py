@@ -1,0 +1,140 @@
+"""apply on the balancer's host: nginx installed, its configuration and certificate
+written, nginx started or reloaded (gracefully)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..connection import NodeHandle
+from ..errors import NodeCheckError
+from ..plan import Blocked, Change, NoOp, Outcome, Payload, Run, Step
+from .facts import BALANCER_FACTS, WEB_CERT_FACTS
+from .render import CERT, CONF, CONF_DIR, KEY, LOG_DIR, NODE_CERT, NODE_KEY, PID_FILE, TEMP_DIR, nginx_conf
+
+# The distribution's nginx without extra modules (Debian: nginx-light).
+PACKAGES = {"apt-get": ["nginx-light"], "dnf": ["nginx"], "yum": ["nginx"]}
+
+# $1 the new configuration (already written beside the live one), $2 the live one,
+# $3 the PID file, $4 the error log. Tested first: a wrong file never replaces a
+# working one. Then a
+# graceful reload (old workers finish their requests), or a start.
+SWITCH = r"""
+set -e
+new=$1 conf=$2 pidfile=$3
+if ! out=$(nginx -e "$4" -t -q -c "$new" 2>&1); then
+  rm -f -- "$new"; echo "the new configuration fails 'nginx -t': $out" >&2; exit 1
+fi
+mv -f -- "$new" "$conf"
+if [ -e "$pidfile" ] && kill -0 "$(cat -- "$pidfile")" 2> /dev/null; then
+  nginx -e "$4" -s reload -c "$conf"
+else
+  nginx -e "$4" -c "$conf"
+fi
+"""
+
+
+class BalancerInstallStep(Step):
+    name = "balancer-install"
+    title = "nginx installed on the balancer"
+    scope = "balancer"
+    reads = touches = (BALANCER_FACTS,)
+
+    async def plan_node(self, handle: NodeHandle, run: Run) -> Outcome:
+        facts = await run.facts.of(BALANCER_FACTS, handle)
+        if facts.nginx:
+            return NoOp(handle.name, self.name, "nginx is installed")
+        manager = facts.package_manager
+        if manager is None:
+            return Blocked(handle.name, self.name, "nginx is not installed and no package "
+                           "manager was found", "install nginx from the distribution")
+        return Change(handle.name, self.name,
+                      f"install {' '.join(PACKAGES[manager])} with {manager}",
+                      payload=InstallPayload(manager))
+
+    async def apply_change(self, handle: NodeHandle, change: Change, run: Run) -> None:
+        assert isinstance(change.payload, InstallPayload)
+        manager = change.payload.manager
+        argv = ["env", "DEBIAN_FRONTEND=noninteractive", manager, "install", "-y", "-q",
+                *PACKAGES[manager]]
+        done = await handle.container.run(argv, timeout=900, check=False)
+        if not done.ok:
+            raise NodeCheckError(handle.name, f"installing nginx failed: {done.first_error_line()}; "
+                                 f"run '{' '.join(argv[2:])}' there and read its error")
+
+
+@dataclass(frozen=True)
+class InstallPayload(Payload):
+    manager: str
+
+
+@dataclass(frozen=True)
+class ConfigPayload(Payload):
+    conf: str | None  # None: the file is right
+    cert_from: str | None  # the node whose web server key pair to copy; None: it is right
+    start: bool  # nginx is not running
+
+
+class BalancerConfigStep(Step):
+    name = "balancer-config"
+    title = "balancer configuration (nodes, drained ones, TLS) in force"
+    scope = "balancer"
+    tools = ("nginx", "mv", "kill")
+    reads = (BALANCER_FACTS, WEB_CERT_FACTS)
+    touches = (BALANCER_FACTS,)
+
+    async def plan_node(self, handle: NodeHandle, run: Run) -> Outcome:
+        facts = await run.facts.of(BALANCER_FACTS, handle)
+        source = run.cluster.handle(run.inventory.primary_node.name)
+        cert = await run.facts.of(WEB_CERT_FACTS, source)
+        if cert is None:
+            return Blocked(handle.name, self.name,
+                           f"{source.name} has no readable web server certificate {NODE_CERT}",
+                           "put Gluu's httpd certificate there (the certificate sets copy it "
+                           "to every node)")
+        wanted = nginx_conf(run.inventory, facts.drained, cert.name)
+        details = []
+        conf = None if facts.conf == wanted else wanted
+        if conf is not None:
+            details.append(f"{CONF}: {'written' if facts.conf is None else 'rewritten'} "
+                           f"({len(run.inventory.nodes)} nodes"
+                           + (f", drained: {', '.join(sorted(facts.drained))}" if facts.drained
+                              else "") + ")")
+        cert_from = None if facts.cert_sha256 == cert.sha256 else source.name
+        if cert_from is not None:
+            details.append(f"{CERT}, {KEY}: the web server key pair of {source.name}")
+        start = facts.pid is None
+        if start:
+            details.append("start nginx")
+        elif conf is not None or cert_from is not None:
+            details.append("reload nginx (graceful: requests under way finish)")
+        if not details:
+            return NoOp(handle.name, self.name, f"nginx (PID {facts.pid}) runs the current "
+                        "configuration")
+        return Change(handle.name, self.name, "balancer configuration in force", tuple(details),
+                      payload=ConfigPayload(conf, cert_from, start))
+
+    async def apply_change(self, handle: NodeHandle, change: Change, run: Run) -> None:
+        assert isinstance(change.payload, ConfigPayload)
+        payload, box = change.payload, handle.container
+        await box.run(["mkdir", "-p", CONF_DIR, LOG_DIR, TEMP_DIR], timeout=30)
+        if payload.cert_from is not None:
+            source = run.cluster.handle(payload.cert_from).container
+            for path, target, mode in ((NODE_CERT, CERT, 0o644), (NODE_KEY, KEY, 0o600)):
+                data = await source.read_file(path, timeout=30)
+                if data is None:
+                    raise NodeCheckError(payload.cert_from, f"{path} is gone; put Gluu's httpd "
+                                         "key pair back and run apply again")
+                await box.write_file(target, data, mode=mode)
+        conf = payload.conf
+        if conf is None:  # only the certificate or the process: the file as it is
+            conf = (await box.read_file(CONF, timeout=30) or b"").decode()
+        await box.write_file(CONF + ".new", conf, mode=0o644)
+        done = await box.run(["sh", "-c", SWITCH, "gluu-balancer-switch", CONF + ".new", CONF,
+                              PID_FILE, f"{LOG_DIR}/error.log"], timeout=60, check=False)
+        if not done.ok:
+            raise NodeCheckError(handle.name, f"nginx: {done.first_error_line()}; the running "
+                                 "configuration was kept")
+
+
+def balancer_steps() -> list[Step]:
+    return [BalancerInstallStep(), BalancerConfigStep()]

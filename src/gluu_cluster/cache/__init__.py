@@ -1,0 +1,1 @@
+"""The shared cache: Redis over TLS, reached by every node's Gluu applications."""

@@ -1,0 +1,135 @@
+"""The cache host's Redis, and each node's view of the cache (PING over TLS)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..connection import NodeHandle
+from ..facts.cache import ScriptArea
+from ..facts.script import Sections
+from ..filesync.facts import MANAGER_PROBE, PACKAGE_MANAGERS
+from ..inventory import Inventory
+from .render import CERT, CLIENT_CA, CLIENT_ENV, CLIENT_PASSWORD, CONF, PID_FILE, cache_host
+
+# $1 config, $2 PID file, $3 certificate. The configuration holds the password: only its
+# digest leaves the host.
+HOST_SCRIPT = MANAGER_PROBE + r"""
+present() { [ -e "$1" ] || return 3; cat -- "$1"; }
+digest() { [ -e "$1" ] || return 3; stat -c %a -- "$1" && sha256sum < "$1"; }
+running() {
+  [ -e "$1" ] || return 3
+  pid=$(cat -- "$1") && [ -n "$pid" ] && kill -0 "$pid" 2> /dev/null && echo "$pid"
+}
+section redis command -v redis-server
+section manager manager
+section conf digest "$1"
+section pid running "$2"
+section cert present "$3"
+"""
+
+
+def _digest(section_out: str, ok: bool) -> tuple[int, str] | None:
+    parts = section_out.split()
+    if not ok or len(parts) < 2 or not parts[0].isdigit():
+        return None
+    return int(parts[0], 8), parts[1]
+
+
+@dataclass(frozen=True)
+class CacheHostFacts:
+    redis: bool
+    package_manager: str | None
+    conf: tuple[int, str] | None  # (mode, sha256)
+    pid: int | None
+    cert: bytes | None
+
+
+def parse_host(_host: str, _inventory: Inventory, sections: Sections) -> CacheHostFacts:
+    pid = sections["pid"].out.strip()
+    return CacheHostFacts(
+        redis=sections["redis"].ok,
+        package_manager=next((m for m in PACKAGE_MANAGERS
+                              if m == sections["manager"].out.strip()), None),
+        conf=_digest(sections["conf"].out, sections["conf"].ok),
+        pid=int(pid) if sections["pid"].ok and pid.isdigit() else None,
+        cert=sections["cert"].stdout if sections["cert"].ok else None)
+
+
+CACHE_HOST_FACTS = ScriptArea("cache-host", HOST_SCRIPT,
+                              lambda _h, _i, _d: [CONF, PID_FILE, CERT], parse_host,
+                              scope="cache")
+
+# $1 CA, $2 password file, $3 env file, $4 cache address, $5 port. The password goes to
+# redis-cli in its environment (REDISCLI_AUTH), never in its arguments.
+CLIENT_SCRIPT = r"""
+present() { [ -e "$1" ] || return 3; cat -- "$1"; }
+digest() { [ -e "$1" ] || return 3; stat -c %a -- "$1" && sha256sum < "$1"; }
+ask() {
+  command -v redis-cli > /dev/null 2>&1 || return 4
+  [ -r "$2" ] || return 3
+  REDISCLI_AUTH=$(cat -- "$2") timeout 10 redis-cli --no-auth-warning --tls --cacert "$1" \
+    -h "$4" -p "$5" "$6" $7
+}
+section redis-cli command -v redis-cli
+section manager manager
+section ca present "$1"
+section password digest "$2"
+section env present "$3"
+section ping ask "$@" PING
+section memory ask "$@" INFO memory
+"""
+
+
+@dataclass(frozen=True)
+class CacheClientFacts:
+    redis_cli: bool
+    package_manager: str | None
+    ca: bytes | None
+    password: tuple[int, str] | None  # (mode, sha256)
+    env: str | None
+    ping: str  # "PONG", or what went wrong
+    used_memory: int | None
+    max_memory: int | None
+
+
+def parse_ping(exit_code: int, out: str, err: str) -> str:
+    text = (out.strip() or err.strip()).splitlines()
+    first = text[0] if text else ""
+    if exit_code == 0 and first == "PONG":
+        return "PONG"
+    if exit_code == 4:
+        return "redis-cli is not installed"
+    if exit_code == 3:
+        return "no cache password file"
+    if exit_code == 124:
+        return "no answer within 10 s"
+    return first or f"redis-cli exited with {exit_code}"
+
+
+def parse_memory(out: str) -> tuple[int | None, int | None]:
+    values = dict(line.strip().split(":", 1) for line in out.splitlines() if ":" in line)
+    used, top = values.get("used_memory", ""), values.get("maxmemory", "")
+    return (int(used) if used.isdigit() else None, int(top) if top.isdigit() else None)
+
+
+def parse_client(_node: str, _inventory: Inventory, sections: Sections) -> CacheClientFacts:
+    ping = sections["ping"]
+    used, top = parse_memory(sections["memory"].out) if sections["memory"].ok else (None, None)
+    return CacheClientFacts(
+        redis_cli=sections["redis-cli"].ok,
+        package_manager=next((m for m in PACKAGE_MANAGERS
+                              if m == sections["manager"].out.strip()), None),
+        ca=sections["ca"].stdout if sections["ca"].ok else None,
+        password=_digest(sections["password"].out, sections["password"].ok),
+        env=sections["env"].out if sections["env"].ok else None,
+        ping=parse_ping(ping.exit_code, ping.out, ping.stderr.decode("utf-8", "replace")),
+        used_memory=used, max_memory=top)
+
+
+def _client_args(_handle: NodeHandle, inventory: Inventory, _down: frozenset[str]) -> list[str]:
+    host = cache_host(inventory)
+    return [CLIENT_CA, CLIENT_PASSWORD, CLIENT_ENV, host.address, str(inventory.cache.port)]
+
+
+CACHE_CLIENT_FACTS = ScriptArea("cache-client", MANAGER_PROBE + CLIENT_SCRIPT, _client_args,
+                                parse_client)

@@ -1,0 +1,214 @@
+"""The stand-in for a lab node's Gluu web applications (as the lab's tomcat script stands
+in for tomcat): HTTPS with the node's web server certificate, answering with the node's
+name; ``/ldap`` reads LDAP through the failover list of the node's ox-ldap.properties,
+as oxAuth does, and says which server answered.
+
+The program runs inside the node's container with the system Python (standard library
+only); the lab writes it there with an init script enabled at boot.
+"""
+
+from __future__ import annotations
+
+from ..cache.render import CLIENT_ENV as CACHE_ENV  # written by apply's cache-clients step
+from .container import enable_at_boot
+from .gluu_files import write_file
+from .layout import LabNode
+
+APP = "/opt/gluu-lab/webapp.py"
+INIT_SCRIPT = "/etc/init.d/gluu-lab-webapp"
+PID_FILE = "/run/gluu-lab-webapp.pid"
+LOG = "/var/log/gluu-lab-webapp.log"
+PORT = 8443
+FRONT_PORT = 443  # the front host's nginx
+CACHE_PORT = 16379  # the cache host's Redis (TLS)
+LDAP_PROPERTIES = "/etc/gluu/conf/ox-ldap.properties"
+# The cluster CA the OpenLDAP engine's TLS step installs on every node.
+LDAP_CA = "/etc/certs/gluu-cluster/ca.crt"
+
+PROGRAM = r'''
+import http.server, json, os, secrets, socket, socketserver, ssl, subprocess, sys, tempfile
+import threading, time
+
+NODE, ADDRESS, PORT = sys.argv[1], sys.argv[2], int(sys.argv[3])
+CERT, KEY = "/etc/certs/httpd.crt", "/etc/certs/httpd.key"
+PROPERTIES, CA, CACHE_ENV = sys.argv[4], sys.argv[5], sys.argv[6]
+lock = threading.Lock()
+current = {"stamp": None, "context": None}
+
+
+def context():
+    """The certificate set may replace the key pair: a new context when it changes."""
+    stamp = (os.stat(CERT).st_mtime_ns, os.stat(KEY).st_mtime_ns)
+    with lock:
+        if current["stamp"] != stamp:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(CERT, KEY)
+            current.update(stamp=stamp, context=ctx)
+        return current["context"]
+
+
+def properties():
+    values = {}
+    with open(PROPERTIES, encoding="utf-8") as handle:
+        for line in handle:
+            key, sep, value = line.partition(":")
+            if sep and not key.startswith("#"):
+                values[key.strip()] = value.strip()
+    return values
+
+
+def ldap_read():
+    """Each server of the list in order, as Gluu's connection pool fails over."""
+    props = properties()
+    tried = []
+    with tempfile.NamedTemporaryFile("w", delete=True) as secret:
+        os.chmod(secret.name, 0o600)
+        secret.write(props["bindPassword"])
+        secret.flush()
+        for server in [s.strip() for s in props["servers"].split(",") if s.strip()]:
+            done = subprocess.run(
+                ["ldapsearch", "-x", "-LLL", "-o", "nettimeout=3", "-l", "5",
+                 "-H", f"ldaps://{server}", "-D", props["bindDN"], "-y", secret.name,
+                 "-b", "o=gluu", "-s", "base", "o"],
+                capture_output=True, text=True, timeout=15,
+                env={"PATH": "/usr/bin:/bin", "LDAPTLS_CACERT": CA, "LDAPTLS_REQCERT": "demand"})
+            if done.returncode == 0:
+                return {"node": NODE, "ldap_server": server, "tried": tried}
+            tried.append(server)
+    return {"node": NODE, "ldap_server": None, "tried": tried}
+
+
+def cache_settings():
+    """Where the cache is, as apply wrote it for this node (cache.env)."""
+    values = {}
+    with open(CACHE_ENV, encoding="utf-8") as handle:
+        for line in handle:
+            key, sep, value = line.strip().partition("=")
+            if sep and not key.startswith("#"):
+                values[key] = value
+    return values
+
+
+def _reply(stream):
+    line = stream.readline().rstrip(b"\r\n")
+    kind, rest = line[:1], line[1:].decode()
+    if kind == b"+":
+        return rest
+    if kind == b"-":
+        raise RuntimeError(rest)
+    if kind == b":":
+        return int(rest)
+    if kind == b"$":
+        if int(rest) < 0:
+            return None
+        data = stream.read(int(rest) + 2)
+        return data[:-2].decode()
+    raise RuntimeError(f"unexpected reply {line[:40]!r}")
+
+
+def redis(*command):
+    """One command on the shared cache: TLS verified against the cluster CA, AUTH first."""
+    conf = cache_settings()
+    with open(conf["CACHE_PASSWORD_FILE"], encoding="utf-8") as handle:
+        password = handle.read().strip()
+    ctx = ssl.create_default_context(cafile=conf["CACHE_CA"])
+    raw = socket.create_connection((conf["CACHE_HOST"], int(conf["CACHE_PORT"])), timeout=5)
+    with ctx.wrap_socket(raw, server_hostname=conf["CACHE_HOST"]) as sock:
+        stream = sock.makefile("rwb")
+        for args in (("AUTH", password), command):
+            parts = [str(a).encode() for a in args]
+            stream.write(b"*%d\r\n" % len(parts)
+                         + b"".join(b"$%d\r\n%s\r\n" % (len(p), p) for p in parts))
+            stream.flush()
+            result = _reply(stream)
+        return result
+
+
+def session(path):
+    """/session/new makes a login session in the cache; /session/ID reads one."""
+    sid = path.rsplit("/", 1)[-1]
+    try:
+        if sid == "new":
+            sid = secrets.token_hex(16)
+            redis("SET", f"gluu-session:{sid}", json.dumps({"created_on": NODE,
+                                                             "at": time.time()}), "EX", 600)
+            return 200, {"node": NODE, "session": sid, "created": True}
+        data = redis("GET", f"gluu-session:{sid}")
+    except (OSError, RuntimeError, KeyError, ValueError) as exc:
+        return 503, {"node": NODE, "error": f"cache: {exc}"}
+    if data is None:
+        return 404, {"node": NODE, "session": sid, "data": None}
+    return 200, {"node": NODE, "session": sid, "data": json.loads(data)}
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self):
+        if self.path.startswith("/ldap"):
+            body, code = ldap_read(), 200
+            code = 200 if body["ldap_server"] else 503
+        elif "/session/" in self.path:
+            code, body = session(self.path)
+        else:
+            body, code = {"node": NODE, "path": self.path}, 200
+        data = (json.dumps(body) + "\n").encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, fmt, *args):
+        pass
+
+
+class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def get_request(self):
+        sock, addr = self.socket.accept()
+        return context().wrap_socket(sock, server_side=True, do_handshake_on_connect=False), addr
+
+
+Server((ADDRESS, PORT), Handler).serve_forever()
+'''
+
+
+def init_script(node: str, address: str) -> str:
+    """An LSB-style script, started by the node's boot like Gluu's own services."""
+    return f"""#!/bin/sh
+# Stand-in for Gluu's web applications (lab): start | stop | restart | status
+PIDFILE={PID_FILE}
+running() {{ [ -e "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2> /dev/null; }}
+case "$1" in
+  start)
+    running && exit 0
+    setsid python3 {APP} {node} {address} {PORT} {LDAP_PROPERTIES} {LDAP_CA} {CACHE_ENV} \\
+      >> {LOG} 2>&1 < /dev/null &
+    echo $! > "$PIDFILE" ;;
+  stop)
+    running && kill "$(cat "$PIDFILE")"; rm -f "$PIDFILE" ;;
+  restart) "$0" stop; "$0" start ;;
+  status) running ;;
+  *) echo "usage: $0 start|stop|restart|status" >&2; exit 2 ;;
+esac
+"""
+
+
+def ldap_properties(admin_dn: str, admin_password: str) -> str:
+    """Gluu 3.1's ox-ldap.properties as its setup writes it: only the node's own server.
+    (Gluu encodes bindPassword with its salt; the stand-in reads it as written.)"""
+    return (f"bindDN: {admin_dn}\nbindPassword: {admin_password}\nservers: localhost:1636\n"
+            "useSSL: true\nmaxconnections: 10\nbinaryAttributes: objectGUID\n")
+
+
+def write_webapp(node: LabNode, admin_password: str, admin_dn: str = "cn=directory manager,o=gluu"
+                 ) -> None:
+    """The stand-in application, its init script (enabled at boot, as Gluu's setup enables
+    its services) and Gluu 3.1's LDAP settings file (0600: it holds the bind password)."""
+    write_file(node.root, APP, PROGRAM)
+    write_file(node.root, INIT_SCRIPT, init_script(node.name, node.address), mode=0o755)
+    write_file(node.root, LDAP_PROPERTIES, ldap_properties(admin_dn, admin_password), mode=0o600)
+    enable_at_boot(node, INIT_SCRIPT, 90)
