@@ -23,7 +23,7 @@ import yaml
 
 from gluu_cluster.connection import ClusterConnection
 from gluu_cluster.inventory import load_inventory
-from gluu_cluster.status import gather_status
+from gluu_cluster.status.gather import gather_status
 from gluu_cluster.transport import Transport, in_container
 from gluu_cluster.transport.base import CommandResult
 

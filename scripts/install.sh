@@ -21,6 +21,7 @@ packages=(
   maven unzip                     # fetch the pinned OpenDJ zip from Maven Central; unpack it
   python3 python3-venv python3-dev build-essential libldap2-dev libsasl2-dev  # python-ldap builds
   util-linux procps iproute2 iptables inotify-tools ca-certificates
+  nginx-light redis-server redis-tools  # the lab's load balancer and shared cache (apply installs them on real hosts)
 )
 missing=()
 for pkg in "${packages[@]}"; do
@@ -28,7 +29,7 @@ for pkg in "${packages[@]}"; do
 done
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "installing: ${missing[*]}"
-  # Package scripts must not start system sshd/slapd: they would hold the ports the lab uses.
+  # Package scripts must not start system sshd/slapd/nginx/redis: they would hold ports the lab uses.
   added_policy=0
   if [ ! -e /usr/sbin/policy-rc.d ]; then
     printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d

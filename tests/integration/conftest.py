@@ -19,7 +19,7 @@ from gluu_cluster.inventory import Inventory, load_inventory
 from tests.helpers import run_cli
 
 ENGINES = ("sshd", "slapd", "slapadd", "ldapsearch", "ldapwhoami", "keytool", "unshare", "nsenter",
-           "java", "unzip", "openssl")
+           "java", "unzip", "openssl", "nginx", "redis-server", "redis-cli")
 LAB_BASE = "127.0.1.11"  # away from the demo lab's default 127.0.0.11
 
 
@@ -56,14 +56,16 @@ class RunningLab:
 
 @contextmanager
 def running_lab(tmp_path_factory: pytest.TempPathFactory, base: str, nodes: int = 3,
-                entries: int = 500, engine: str = "openldap") -> Iterator[RunningLab]:
+                entries: int = 500, engine: str = "openldap",
+                front: bool = False) -> Iterator[RunningLab]:
     """A lab of its own for a test module: lab up, yield, lab down (checked)."""
     reason = _missing()
     if reason:
         pytest.fail(reason)
     lab_dir = tmp_path_factory.mktemp("lab") / "gluu-lab"
     up = run_cli(["lab", "up", "--nodes", str(nodes), "--entries", str(entries),
-                  "--base-address", base, "--lab-dir", str(lab_dir), "--engine", engine],
+                  "--base-address", base, "--lab-dir", str(lab_dir), "--engine", engine,
+                  *(["--front"] if front else [])],
                  timeout=1200)
     assert up.returncode == 0, up.stderr + up.stdout
     inventory_path = lab_dir / "cluster.yaml"

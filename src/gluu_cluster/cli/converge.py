@@ -18,8 +18,9 @@ from ..journal import Journal, PreviousRun, read_previous
 from ..ldap.checks import wait_in_sync
 from ..plan import Blocked, Change, Plan, Run, Step, build_plan, prefetch
 from ..preflight.run import run_check
-from ..status import ClusterStatus, gather_status
+from ..status import ClusterStatus
 from ..status.columns import status_dict
+from ..status.gather import gather_status
 from ..steps import default_steps
 from .check import IGNORE_OPTION, fail_on
 from .common import ACCEPT_NEW_OPTION, INVENTORY_OPTION, fail_if_blocked, load, on_cluster, run_async

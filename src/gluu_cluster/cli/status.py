@@ -10,9 +10,10 @@ from rich.table import Table
 from rich.text import Text
 
 from ..secrets import redactor
-from ..status import ClusterStatus, gather_status
+from ..status import ClusterStatus
 from ..status.cell import Cell, Tone
 from ..status.columns import COLUMNS, SERVICE_HEADERS, cells, service_cells, status_dict, taken, verdict
+from ..status.gather import gather_status
 from .common import ACCEPT_NEW_OPTION, INVENTORY_OPTION, load, on_cluster
 from .output import FORMAT_OPTION, console, escape, print_problems
 

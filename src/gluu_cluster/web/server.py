@@ -25,7 +25,7 @@ from ..connection import ClusterConnection
 from ..errors import GluuClusterError, UsageError
 from ..inventory import Inventory
 from ..secrets import redactor
-from ..status import ClusterStatus, gather_status
+from ..status import ClusterStatus
 from ..status.cell import Tone
 from ..status.columns import (
     COLUMNS,
@@ -37,6 +37,7 @@ from ..status.columns import (
     taken,
     verdict,
 )
+from ..status.gather import gather_status
 from . import metrics
 
 log = logging.getLogger(__name__)
