@@ -19,12 +19,15 @@ def cli(*args: str, timeout: float = 1800) -> str:
 
 
 @contextmanager
-def lab(nodes: int, entries: int, base: str, engine: str = "openldap") -> Iterator[Path]:
-    """Yield the lab directory (its inventory is cluster.yaml inside)."""
+def lab(nodes: int, entries: int, base: str, engine: str = "openldap",
+        front: bool = False) -> Iterator[Path]:
+    """Yield the lab directory (its inventory is cluster.yaml inside); ``front``: with the
+    load balancer's and the cache's hosts."""
     with tempfile.TemporaryDirectory() as tmp:
         lab_dir = Path(tmp) / "lab"
         cli("lab", "up", "--nodes", str(nodes), "--entries", str(entries),
-            "--base-address", base, "--lab-dir", str(lab_dir), "--engine", engine)
+            "--base-address", base, "--lab-dir", str(lab_dir), "--engine", engine,
+            *(["--front"] if front else []))
         try:
             yield lab_dir
         finally:
