@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .apps.steps import LDAPFailoverStep
+from .apps.steps import GluuLDAPConfigStep, LDAPFailoverStep
 from .balancer.steps import balancer_steps
 from .boot.steps import BootServicesStep
 from .cache.steps import cache_steps
@@ -48,6 +48,8 @@ def front_steps(inventory: Inventory) -> list[Step]:
     steps: list[Step] = []
     if inventory.cache.type == "redis":
         steps += cache_steps()
+    if inventory.ldap is not None:  # after the cache: the configuration points at it
+        steps.append(GluuLDAPConfigStep())
     if inventory.load_balancer is not None:
         steps += balancer_steps()
     return steps

@@ -14,9 +14,13 @@ from pathlib import Path
 import pytest
 import yaml
 
+from gluu_cluster.apps.encode import decode, parse_salt
 from gluu_cluster.connection import ClusterConnection
 from gluu_cluster.inventory import load_inventory
 from gluu_cluster.lab.proc import alive, read_pid
+from gluu_cluster.ldap.engines import engine_for
+from gluu_cluster.ldap.entry import Entry
+from gluu_cluster.ldap.openldap.directory import NodeDirectory
 from gluu_cluster.status.gather import gather_status
 from gluu_cluster.web.server import Latest, _node_body
 from tests.helpers import run_cli, scan_command_lines
@@ -73,6 +77,55 @@ def test_every_node_names_its_own_ldap_server_first_then_its_peers(lab: RunningL
         peers = [n for n in ("node1", "node2", "node3") if n != me]
         assert servers == [f"servers: {me}:1636, {peers[0]}:1636, {peers[1]}:1636"]
         assert "bindPassword:" in text  # the rest of the file kept as it was
+
+
+def test_gluus_ldap_configuration_names_every_server_the_cache_and_one_refresh_node(
+        lab: RunningLab) -> None:
+    """Read on node3: the primary wrote it once, replication brought it."""
+    inventory = load_inventory(lab.inventory_path)
+    entry = read_config(lab, "node3")
+    idp = json.loads(entry.first("oxIDPAuthentication"))
+    assert idp["config"]["servers"] == ["node1:1636", "node2:1636", "node3:1636"]
+    assert idp["config"]["bindDN"] == "cn=directory manager,o=gluu"  # the rest kept
+    cache = json.loads(entry.first("oxCacheConfiguration"))
+    redis = cache["redisConfiguration"]
+    assert cache["cacheProviderType"] == "REDIS" and redis["useSSL"] is True
+    assert redis["servers"] == "127.0.19.15:16379"
+    salt = parse_salt((lab.root("node1") / "etc/gluu/conf/salt").read_text())
+    assert inventory.cache.password is not None and salt is not None
+    assert decode(salt, redis["password"]) == inventory.cache.password.resolve(
+        inventory.base_dir).reveal()
+    assert entry.first("oxTrustCacheRefreshServerIpAddress") == "127.0.19.11"
+
+    # Put node2's view back to a single server: it replicates, status says so, apply mends.
+    stale = Entry(entry.dn, {"oxidpauthentication": [
+        json.dumps({**idp, "config": {**idp["config"], "servers": ["localhost:1636"]}}).encode()]})
+    asyncio.run(_rewrite(lab, "node2", stale))
+    eventually(lambda: "localhost:1636" in read_config(lab, "node1").first("oxIDPAuthentication"),
+               30, "the edit to replicate to node1")
+    code, data = status_json(lab.inventory_path)
+    assert code == 0  # a warning
+    assert [(p["code"], p["node"]) for p in data["problems"]] == [
+        ("APPS-LDAP-CONFIG-STALE", "node1")]
+    assert run_cli(["apply", "-i", str(lab.inventory_path), "--yes"]).returncode == 0
+    eventually(lambda: "node3:1636" in read_config(lab, "node2").first("oxIDPAuthentication"),
+               30, "the mended value on node2")
+    assert status_json(lab.inventory_path)[1]["problems"] == []
+
+
+def read_config(lab: RunningLab, node: str) -> Entry:
+    async def go() -> Entry:
+        async with ClusterConnection(lab.inventory) as cluster:
+            found = await NodeDirectory(cluster.handle(node).container, "/run/slapd/ldapi").entry(
+                "ou=configuration,o=gluu", ["*"])
+            assert found is not None
+            return found
+    return asyncio.run(go())
+
+
+async def _rewrite(lab: RunningLab, node: str, entry: Entry) -> None:
+    async with ClusterConnection(lab.inventory) as cluster:
+        await engine_for(lab.inventory.ldap).rewrite(cluster.handle(node), lab.inventory, entry)
 
 
 def test_a_session_made_through_the_balancer_on_one_node_is_seen_on_another(

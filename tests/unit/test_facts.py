@@ -43,7 +43,7 @@ def test_a_malformed_section_line_is_ignored() -> None:
 
 def test_ldap_facts_of_a_converged_provider() -> None:
     facts = ldap_facts.parse_facts("node2", parse_sections(recorded("ldap")))
-    assert facts.server_id == 2 and facts.entries == 1013 and facts.replicator_exists
+    assert facts.server_id == 2 and facts.entries == 1014 and facts.replicator_exists
     assert [c.id for c in facts.consumers] == ["001", "003"]
     assert all(c.connected and c.phase == "Persist" for c in facts.consumers)
     assert len(facts.context_csns) == 3

@@ -4,11 +4,14 @@ on facts recorded from a lab with a real nginx and Redis in front (fixtures/fron
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 from pathlib import Path
 
 import pytest
 
+from gluu_cluster.apps.config import CACHE, IDP, REFRESH, GluuConfig, wanted_values
+from gluu_cluster.apps.encode import decode, encode, parse_salt
 from gluu_cluster.apps.facts import failover_list, parse_servers
 from gluu_cluster.balancer.checks import balancer_status
 from gluu_cluster.balancer.facts import BALANCER_FACTS, WEB_CERT_FACTS, cert_name
@@ -22,6 +25,7 @@ from gluu_cluster.facts.cache import FactCache
 from gluu_cluster.facts.script import render_section
 from gluu_cluster.filesync.render import csync2_cfg
 from gluu_cluster.inventory import load_inventory
+from gluu_cluster.lab.directory import CACHE_CONFIGURATION, IDP_AUTHENTICATION
 from gluu_cluster.lab.keys import self_signed
 from gluu_cluster.plan import Change, NoOp, Run, build_plan
 from gluu_cluster.status.snapshot import ServiceState
@@ -187,7 +191,7 @@ def test_a_converged_front_plans_nothing_and_a_changed_setting_reloads_nginx(
                                       "cache-server"}
     assert all(isinstance(o, NoOp) for o in front), front
     assert all(isinstance(o, NoOp) for o in plan.outcomes
-               if o.step in ("cache-clients", "apps-ldap-failover")), plan.outcomes
+               if o.step in ("cache-clients", "apps-ldap-failover", "apps-ldap-config")), plan.outcomes
 
     path = tmp_path / "front" / "cluster.yaml"
     assert "max_fails" not in path.read_text()
@@ -217,3 +221,38 @@ def fakes_wrote_nothing(cluster: ClusterConnection) -> bool:
         for argv in fake.calls:
             assert any(a.startswith("gluu-facts-") for a in argv), argv
     return True
+
+
+def test_gluu_encoding_round_trips_and_matches_gluus_own_scheme() -> None:
+    salt = "8xFfTjUDNv0b9Hp6B0P0gCt4"
+    assert parse_salt(f"encodeSalt = {salt}\n") == salt
+    assert parse_salt("encodeSalt = short\n") is None
+    # 3DES-ECB, PKCS#5, base64: the value Gluu's setup (pyDes) gives for this salt.
+    assert encode(salt, "secret") == "LpQQ7JLiu9w="
+    assert decode(salt, encode(salt, "pa:ss word")) == "pa:ss word"
+    assert decode(salt, "not base64!") is None
+    assert decode("0" * 24, encode(salt, "secret")) is None
+
+
+def test_gluus_ldap_configuration_is_planned_from_what_setup_wrote(tmp_path: Path) -> None:
+    inv = inventory(tmp_path, "cache: {type: redis, host: {name: c, address: 10.0.0.5}, "
+                              "password: {env: R}}\n")
+    found = GluuConfig("ou=configuration,o=gluu", {
+        IDP: (IDP_AUTHENTICATION, '{"type":"auth","config":{"configId":"other"}}'),
+        CACHE: (CACHE_CONFIGURATION,), REFRESH: ("255.255.255.255",)})
+    salt = "8xFfTjUDNv0b9Hp6B0P0gCt4"
+    changes = wanted_values(found, inv, "redis-pw", salt)
+    idp = [json.loads(v) for v in changes[IDP]]
+    assert idp[0]["config"]["servers"] == ["n1:1636", "n2:1636"]
+    assert idp[0]["config"]["bindDN"] == "cn=directory manager,o=gluu"
+    assert idp[1] == {"type": "auth", "config": {"configId": "other"}}  # not Gluu's LDAP source
+    cache = json.loads(changes[CACHE][0])
+    assert cache["cacheProviderType"] == "REDIS"
+    assert cache["redisConfiguration"]["servers"] == "10.0.0.5:16379"
+    assert cache["redisConfiguration"]["useSSL"] is True
+    assert decode(salt, cache["redisConfiguration"]["password"]) == "redis-pw"
+    assert cache["inMemoryConfiguration"] == {"defaultPutExpiration": 60}  # the rest kept
+    assert changes[REFRESH] == ("10.0.0.1",)
+    done = GluuConfig(found.dn, {**found.values, **changes})
+    assert wanted_values(done, inv, "redis-pw", salt) == {}
+    assert set(wanted_values(done, inv, "another-pw", salt)) == {CACHE}

@@ -19,7 +19,7 @@ from gluu_cluster.transport.fake import FakeTransport
 from tests.unit.fixtures.record import ADMIN_PASSWORD, REPLICATION_PASSWORD
 
 FIXTURES = Path(__file__).parent / "fixtures"
-SCRIPTS = ("hosts", "ldap", "ldap-schema", "pki", "filesync", "boot", "apps")
+SCRIPTS = ("hosts", "ldap", "ldap-schema", "pki", "filesync", "boot", "apps", "gluu-config")
 
 
 def recorded_cluster(name: str, tmp_path: Path) -> ClusterConnection:
@@ -70,9 +70,10 @@ def test_a_converged_cluster_plans_nothing_reading_each_area_once(tmp_path: Path
         # The directory manager's bind everywhere; the replicator's on the primary only.
         binds = ["ldap-admin-bind", "ldap-replicator-bind"][:2 if fake.node == "node1" else 1]
         assert Counter(fake.fact_reads) == Counter([*SCRIPTS, *binds]), fake.node
-        # The passwords travel on stdin only.
+        # The passwords travel on stdin only: the directory manager's for its bind and for
+        # the read of Gluu's configuration entry, the replicator's for its bind.
         secrets = [ADMIN_PASSWORD.encode(), REPLICATION_PASSWORD.encode()]
-        assert fake.stdin_seen == secrets[:len(binds)]
+        assert fake.stdin_seen == [secrets[0], *secrets[:len(binds)]]
         assert all(p.decode() not in a for p in secrets for c in fake.calls for a in c)
         # ... every area the plan reads, in one round trip (the replicator's is asked later).
         assert len([c for c in fake.calls if any(a.startswith(FACT_PREFIX) for a in c)]) == len(binds)

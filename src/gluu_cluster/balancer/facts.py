@@ -19,7 +19,10 @@ FACT_SCRIPT = MANAGER_PROBE + r"""
 present() { [ -e "$1" ] || return 3; cat -- "$1"; }
 running() {
   [ -e "$1" ] || return 3
-  pid=$(cat -- "$1") && [ -n "$pid" ] && kill -0 "$pid" 2> /dev/null && echo "$pid"
+  pid=$(cat -- "$1") && [ -n "$pid" ] && kill -0 "$pid" 2> /dev/null || return 1
+  # A killed daemon nobody reaped yet still answers kill -0: its state says Z.
+  case $(sed 's/.*) //' "/proc/$pid/stat" 2> /dev/null) in Z*|"") return 1 ;; esac
+  echo "$pid"
 }
 section nginx command -v nginx
 section manager manager

@@ -9,7 +9,7 @@ from ..facts.cache import ScriptArea
 from ..facts.script import Sections
 from ..filesync.facts import MANAGER_PROBE, PACKAGE_MANAGERS
 from ..inventory import Inventory
-from .render import CERT, CLIENT_CA, CLIENT_ENV, CLIENT_PASSWORD, CONF, PID_FILE, cache_host
+from .render import CERT, CLIENT_CA, CLIENT_PASSWORD, CONF, PID_FILE, cache_host
 
 # $1 config, $2 PID file, $3 certificate. The configuration holds the password: only its
 # digest leaves the host.
@@ -18,7 +18,10 @@ present() { [ -e "$1" ] || return 3; cat -- "$1"; }
 digest() { [ -e "$1" ] || return 3; stat -c %a -- "$1" && sha256sum < "$1"; }
 running() {
   [ -e "$1" ] || return 3
-  pid=$(cat -- "$1") && [ -n "$pid" ] && kill -0 "$pid" 2> /dev/null && echo "$pid"
+  pid=$(cat -- "$1") && [ -n "$pid" ] && kill -0 "$pid" 2> /dev/null || return 1
+  # A killed daemon nobody reaped yet still answers kill -0: its state says Z.
+  case $(sed 's/.*) //' "/proc/$pid/stat" 2> /dev/null) in Z*|"") return 1 ;; esac
+  echo "$pid"
 }
 section redis command -v redis-server
 section manager manager
@@ -59,8 +62,8 @@ CACHE_HOST_FACTS = ScriptArea("cache-host", HOST_SCRIPT,
                               lambda _h, _i, _d: [CONF, PID_FILE, CERT], parse_host,
                               scope="cache")
 
-# $1 CA, $2 password file, $3 env file, $4 cache address, $5 port. The password goes to
-# redis-cli in its environment (REDISCLI_AUTH), never in its arguments.
+# $1 CA, $2 password file, $3 cache address, $4 port. The password goes to redis-cli in
+# its environment (REDISCLI_AUTH), never in its arguments.
 CLIENT_SCRIPT = r"""
 present() { [ -e "$1" ] || return 3; cat -- "$1"; }
 digest() { [ -e "$1" ] || return 3; stat -c %a -- "$1" && sha256sum < "$1"; }
@@ -68,13 +71,12 @@ ask() {
   command -v redis-cli > /dev/null 2>&1 || return 4
   [ -r "$2" ] || return 3
   REDISCLI_AUTH=$(cat -- "$2") timeout 10 redis-cli --no-auth-warning --tls --cacert "$1" \
-    -h "$4" -p "$5" "$6" $7
+    -h "$3" -p "$4" "$5" $6
 }
 section redis-cli command -v redis-cli
 section manager manager
 section ca present "$1"
 section password digest "$2"
-section env present "$3"
 section ping ask "$@" PING
 section memory ask "$@" INFO memory
 """
@@ -86,7 +88,6 @@ class CacheClientFacts:
     package_manager: str | None
     ca: bytes | None
     password: tuple[int, str] | None  # (mode, sha256)
-    env: str | None
     ping: str  # "PONG", or what went wrong
     used_memory: int | None
     max_memory: int | None
@@ -121,14 +122,13 @@ def parse_client(_node: str, _inventory: Inventory, sections: Sections) -> Cache
                               if m == sections["manager"].out.strip()), None),
         ca=sections["ca"].stdout if sections["ca"].ok else None,
         password=_digest(sections["password"].out, sections["password"].ok),
-        env=sections["env"].out if sections["env"].ok else None,
         ping=parse_ping(ping.exit_code, ping.out, ping.stderr.decode("utf-8", "replace")),
         used_memory=used, max_memory=top)
 
 
 def _client_args(_handle: NodeHandle, inventory: Inventory, _down: frozenset[str]) -> list[str]:
     host = cache_host(inventory)
-    return [CLIENT_CA, CLIENT_PASSWORD, CLIENT_ENV, host.address, str(inventory.cache.port)]
+    return [CLIENT_CA, CLIENT_PASSWORD, host.address, str(inventory.cache.port)]
 
 
 CACHE_CLIENT_FACTS = ScriptArea("cache-client", MANAGER_PROBE + CLIENT_SCRIPT, _client_args,

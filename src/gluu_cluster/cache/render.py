@@ -28,7 +28,6 @@ USER = "redis"  # the distribution package's user; root where there is none
 CLIENT_DIR = "/etc/gluu-cluster/cache"
 CLIENT_CA = f"{CLIENT_DIR}/ca.crt"
 CLIENT_PASSWORD = f"{CLIENT_DIR}/password"
-CLIENT_ENV = f"{CLIENT_DIR}/cache.env"
 
 _ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, trim_blocks=True,
                           lstrip_blocks=True, keep_trailing_newline=True, autoescape=False)
@@ -79,13 +78,6 @@ def redis_conf(inventory: Inventory, password: str) -> str:
         cert=CERT, key=KEY, ca=CA, password=_quote_ok(password),
         max_memory_mb=inventory.cache.max_memory_mb, pid_file=PID_FILE, log_dir=LOG_DIR,
         data_dir=DATA_DIR)
-
-
-def client_env(inventory: Inventory) -> str:
-    host = cache_host(inventory)
-    return (f"# Managed by gluu-cluster: where this node's applications find the cache.\n"
-            f"CACHE_HOST={host.address}\nCACHE_NAME={host.name}\nCACHE_PORT={inventory.cache.port}\n"
-            f"CACHE_CA={CLIENT_CA}\nCACHE_PASSWORD_FILE={CLIENT_PASSWORD}\n")
 
 
 def sha256(data: str | bytes) -> str:

@@ -16,7 +16,6 @@ from .render import (
     CERT,
     CLIENT_CA,
     CLIENT_DIR,
-    CLIENT_ENV,
     CLIENT_PASSWORD,
     CONF,
     CONF_DIR,
@@ -27,7 +26,6 @@ from .render import (
     RUN_DIR,
     USER,
     cache_host,
-    client_env,
     redis_conf,
     sha256,
 )
@@ -39,11 +37,15 @@ CLIENT_PACKAGES = {"apt-get": ["redis-tools"], "dnf": ["redis"], "yum": ["redis"
 # it to end), then start it on the config, as the package's user where there is one.
 RESTART = r"""
 pidfile=$1 conf=$2 user=$3
+alive() {  # a killed process nobody reaped yet is not alive (state Z)
+  kill -0 "$1" 2> /dev/null || return 1
+  case $(sed 's/.*) //' "/proc/$1/stat" 2> /dev/null) in Z*|"") return 1 ;; esac
+}
 if [ -e "$pidfile" ]; then
   pid=$(cat -- "$pidfile")
-  if [ -n "$pid" ] && kill -0 "$pid" 2> /dev/null; then
+  if [ -n "$pid" ] && alive "$pid"; then
     kill "$pid"
-    for _ in $(seq 100); do kill -0 "$pid" 2> /dev/null || break; sleep 0.1; done
+    for _ in $(seq 100); do alive "$pid" || break; sleep 0.1; done
   fi
 fi
 if [ -n "$user" ] && id -u "$user" > /dev/null 2>&1; then
@@ -172,7 +174,9 @@ class ClientPayload(Payload):
 
 
 class CacheClientStep(Step):
-    """Every node gets the cluster CA, the cache password (0600) and where the cache is."""
+    """Every node gets the cluster CA and the cache password (0600): for status's PING, and
+    for whatever reaches the cache outside Java (Gluu itself reads the password, encoded,
+    from oxCacheConfiguration in LDAP)."""
 
     name = "cache-clients"
     title = "nodes reach the shared cache over TLS"
@@ -191,14 +195,11 @@ class CacheClientStep(Step):
             install = facts.package_manager
             reasons.append(f"install {' '.join(CLIENT_PACKAGES[install])} with {install}")
         files = (ca is None or facts.ca != ca.cert_pem
-                 or facts.password != (0o600, sha256(_password(inventory)))
-                 or facts.env != client_env(inventory))
+                 or facts.password != (0o600, sha256(_password(inventory))))
         if files:
-            reasons.append(f"write {CLIENT_DIR}: the cluster CA, the password (0600), the "
-                           "cache's address")
+            reasons.append(f"write {CLIENT_DIR}: the cluster CA and the cache password (0600)")
         if not reasons:
-            return NoOp(handle.name, self.name, "the node has the cache's CA, password and "
-                        "address")
+            return NoOp(handle.name, self.name, "the node has the cluster CA and the cache password")
         return Change(handle.name, self.name, "settings to reach the shared cache",
                       tuple(reasons), payload=ClientPayload(install, files))
 
@@ -213,7 +214,6 @@ class CacheClientStep(Step):
             await box.run(["mkdir", "-p", CLIENT_DIR], timeout=30)
             await box.write_file(CLIENT_CA, ca.cert_pem, mode=0o644)
             await box.write_file(CLIENT_PASSWORD, _password(inventory), mode=0o600)
-            await box.write_file(CLIENT_ENV, client_env(inventory), mode=0o644)
 
 
 def cache_steps() -> list[Step]:

@@ -33,6 +33,10 @@ def schema_definitions() -> tuple[list[str], list[str]]:
         ("4", "oxAuthRedirectURI", ""),
         ("5", "oxScopeType", "SINGLE-VALUE"),
         ("6", "oxCreationTimestamp", "SINGLE-VALUE"),
+        ("7", "oxIDPAuthentication", ""),
+        ("8", "oxCacheConfiguration", "SINGLE-VALUE"),
+        ("9", "oxTrustCacheRefreshServerIpAddress", "SINGLE-VALUE"),
+        ("10", "gluuVdsCacheRefreshEnabled", "SINGLE-VALUE"),
     ]
     types = [
         f"( {_GLUU_OID}.3.{num} NAME '{name}' EQUALITY caseIgnoreMatch "
@@ -45,6 +49,9 @@ def schema_definitions() -> tuple[list[str], list[str]]:
         ("3", "oxAuthClient", "STRUCTURAL", "inum $ displayName",
          "oxAuthClientSecret $ oxAuthRedirectURI $ description"),
         ("4", "oxAuthCustomScope", "STRUCTURAL", "inum $ displayName", "oxScopeType $ description"),
+        ("5", "gluuConfiguration", "STRUCTURAL", "ou",
+         "oxIDPAuthentication $ oxCacheConfiguration $ oxTrustCacheRefreshServerIpAddress $ "
+         "gluuVdsCacheRefreshEnabled $ description"),
     ]
     objects = [
         f"( {_GLUU_OID}.4.{num} NAME '{name}' SUP top {kind} "
@@ -129,6 +136,18 @@ def entry(dn: str, attrs: list[tuple[str, str]]) -> str:
     return "\n".join([f"dn: {dn}", *(f"{k}: {v}" for k, v in attrs)]) + "\n\n"
 
 
+IDP_AUTHENTICATION = (
+    '{"type":"auth","name":null,"level":0,"priority":1,"enabled":false,"version":0,'
+    '"config":{"configId":"auth_ldap_server","servers":["localhost:1636"],'
+    '"maxConnections":1000,"bindDN":"cn=directory manager,o=gluu","useSSL":true,'
+    '"baseDNs":["ou=people,o=gluu"],"primaryKey":"uid","localPrimaryKey":"uid",'
+    '"useAnonymousBind":false,"enabled":false}}')
+CACHE_CONFIGURATION = (
+    '{"cacheProviderType":"IN_MEMORY","inMemoryConfiguration":{"defaultPutExpiration":60},'
+    '"redisConfiguration":{"servers":"localhost:6379","defaultPutExpiration":60,'
+    '"redisProviderType":"STANDALONE","useSSL":false,"sslTrustStoreFilePath":""}}')
+
+
 def base_entries() -> Iterator[str]:
     """The tree every node has after its own install: same DNs, its own entryUUIDs."""
     yield entry(SUFFIX, [("objectClass", "top"), ("objectClass", "organization"), ("o", "gluu")])
@@ -148,6 +167,14 @@ def base_entries() -> Iterator[str]:
         [("objectClass", "top"), ("objectClass", "oxAuthClient"), ("inum", "0008-0C5A"),
          ("displayName", "oxTrust Admin GUI"),
          ("oxAuthRedirectURI", "https://localhost/identity/authentication/authcode")],
+    )
+    # Gluu 4's configuration entry as its setup writes it: one node's view of the world.
+    yield entry(
+        f"ou=configuration,{SUFFIX}",
+        [("objectClass", "top"), ("objectClass", "gluuConfiguration"), ("ou", "configuration"),
+         ("oxIDPAuthentication", IDP_AUTHENTICATION), ("oxCacheConfiguration", CACHE_CONFIGURATION),
+         ("oxTrustCacheRefreshServerIpAddress", "255.255.255.255"),
+         ("gluuVdsCacheRefreshEnabled", "false")],
     )
     for num, scope in enumerate(("openid", "profile", "email", "address"), start=1):
         inum = f"F0C4.{num:04d}"

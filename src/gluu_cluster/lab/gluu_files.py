@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..apps.encode import SALT_FILE
 from ..secrets import write_secret_file
 from .keys import self_signed
 from .layout import LabNode
@@ -32,6 +33,7 @@ class InstallSecrets:
     shib_jks_password: str
     asimba_jks_password: str
     org_inum: str
+    encode_salt: str  # 24 characters: the key of the passwords Gluu stores encoded
 
 
 def write_file(root: Path, path: str, text: str | bytes, mode: int = 0o644) -> None:
@@ -58,6 +60,7 @@ def setup_properties(node: LabNode, secrets: InstallSecrets) -> str:
             "city=Austin",
             "admin_email=admin@lab.example",
             f"inumOrg={secrets.org_inum}",
+            f"encode_salt={secrets.encode_salt}",
             f"ldapPass={secrets.ldap_password}",
             f"shibJksPass={secrets.shib_jks_password}",
             f"asimbaJksPass={secrets.asimba_jks_password}",
@@ -97,6 +100,7 @@ def write_sample_files(node: LabNode) -> None:
 def write_install_files(node: LabNode, secrets: InstallSecrets) -> None:
     write_file(node.root, "/install/community-edition-setup/setup.properties.last",
            setup_properties(node, secrets), mode=0o600)
+    write_file(node.root, SALT_FILE, f"encodeSalt = {secrets.encode_salt}\n", mode=0o600)
 
 
 def write_certificates(node: LabNode, secrets: InstallSecrets, work: Path) -> None:

@@ -187,6 +187,7 @@ class Lab:
             shib_jks_password=pysecrets.token_urlsafe(12),
             asimba_jks_password=pysecrets.token_urlsafe(12),
             org_inum="@!" + pysecrets.token_hex(8).upper(),
+            encode_salt=pysecrets.token_hex(12),
         )
         write_secret_file(layout.secret("ldap-admin-password"), install.ldap_password)
         write_secret_file(layout.secret("ldap-replication-password"), pysecrets.token_urlsafe(18))

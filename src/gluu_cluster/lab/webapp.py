@@ -9,7 +9,9 @@ only); the lab writes it there with an init script enabled at boot.
 
 from __future__ import annotations
 
-from ..cache.render import CLIENT_ENV as CACHE_ENV  # written by apply's cache-clients step
+# Written on every node by apply's cache-clients step.
+from ..cache.render import CLIENT_CA as CACHE_CA
+from ..cache.render import CLIENT_PASSWORD as CACHE_PASSWORD
 from .container import enable_at_boot
 from .gluu_files import write_file
 from .layout import LabNode
@@ -31,7 +33,7 @@ import threading, time
 
 NODE, ADDRESS, PORT = sys.argv[1], sys.argv[2], int(sys.argv[3])
 CERT, KEY = "/etc/certs/httpd.crt", "/etc/certs/httpd.key"
-PROPERTIES, CA, CACHE_ENV = sys.argv[4], sys.argv[5], sys.argv[6]
+PROPERTIES, CA, CACHE_CA, CACHE_PASSWORD = sys.argv[4:8]
 lock = threading.Lock()
 current = {"stamp": None, "context": None}
 
@@ -57,8 +59,14 @@ def properties():
     return values
 
 
-def ldap_read():
-    """Each server of the list in order, as Gluu's connection pool fails over."""
+def ldap_ca():
+    """The cluster CA: where OpenLDAP's TLS step put it, else where the cache clients have it."""
+    return next((p for p in (CA, CACHE_CA) if os.path.exists(p)), CA)
+
+
+def ldap_search(base, scope, *attrs):
+    """A search through the failover list of ox-ldap.properties, each server in order, as
+    Gluu's connection pool fails over: (the server that answered, its LDIF, the ones tried)."""
     props = properties()
     tried = []
     with tempfile.NamedTemporaryFile("w", delete=True) as secret:
@@ -67,26 +75,41 @@ def ldap_read():
         secret.flush()
         for server in [s.strip() for s in props["servers"].split(",") if s.strip()]:
             done = subprocess.run(
-                ["ldapsearch", "-x", "-LLL", "-o", "nettimeout=3", "-l", "5",
-                 "-H", f"ldaps://{server}", "-D", props["bindDN"], "-y", secret.name,
-                 "-b", "o=gluu", "-s", "base", "o"],
+                ["ldapsearch", "-x", "-LLL", "-o", "nettimeout=3", "-o", "ldif-wrap=no",
+                 "-l", "5", "-H", f"ldaps://{server}", "-D", props["bindDN"], "-y", secret.name,
+                 "-b", base, "-s", scope, *attrs],
                 capture_output=True, text=True, timeout=15,
-                env={"PATH": "/usr/bin:/bin", "LDAPTLS_CACERT": CA, "LDAPTLS_REQCERT": "demand"})
+                env={"PATH": "/usr/bin:/bin", "LDAPTLS_CACERT": ldap_ca(),
+                     "LDAPTLS_REQCERT": "demand"})
             if done.returncode == 0:
-                return {"node": NODE, "ldap_server": server, "tried": tried}
+                return server, done.stdout, tried
             tried.append(server)
-    return {"node": NODE, "ldap_server": None, "tried": tried}
+    return None, "", tried
+
+
+def ldap_read():
+    server, _out, tried = ldap_search("o=gluu", "base", "o")
+    return {"node": NODE, "ldap_server": server, "tried": tried}
 
 
 def cache_settings():
-    """Where the cache is, as apply wrote it for this node (cache.env)."""
-    values = {}
-    with open(CACHE_ENV, encoding="utf-8") as handle:
-        for line in handle:
-            key, sep, value = line.strip().partition("=")
-            if sep and not key.startswith("#"):
-                values[key] = value
-    return values
+    """Where the cache is, as Gluu reads it: oxCacheConfiguration in LDAP (through the
+    failover list); TLS only. The password comes from the node's 0600 file (Gluu decodes
+    the one in LDAP with its salt; the standard library has no 3DES)."""
+    _server, out, _tried = ldap_search("o=gluu", "sub", "(objectClass=gluuConfiguration)",
+                                       "oxCacheConfiguration")
+    value = next((line.split(": ", 1)[1] for line in out.splitlines()
+                  if line.startswith("oxCacheConfiguration: ")), "{}")
+    config = json.loads(value)
+    if config.get("cacheProviderType") != "REDIS":
+        raise RuntimeError(f"the Gluu cache is {config.get('cacheProviderType')}, not REDIS")
+    redis_conf = config["redisConfiguration"]
+    if not redis_conf.get("useSSL"):
+        raise RuntimeError("the Gluu cache configuration does not use TLS: refused")
+    host, _sep, port = redis_conf["servers"].split(",")[0].strip().rpartition(":")
+    with open(CACHE_PASSWORD, encoding="utf-8") as handle:
+        password = handle.read().strip()
+    return host, int(port), password
 
 
 def _reply(stream):
@@ -108,12 +131,10 @@ def _reply(stream):
 
 def redis(*command):
     """One command on the shared cache: TLS verified against the cluster CA, AUTH first."""
-    conf = cache_settings()
-    with open(conf["CACHE_PASSWORD_FILE"], encoding="utf-8") as handle:
-        password = handle.read().strip()
-    ctx = ssl.create_default_context(cafile=conf["CACHE_CA"])
-    raw = socket.create_connection((conf["CACHE_HOST"], int(conf["CACHE_PORT"])), timeout=5)
-    with ctx.wrap_socket(raw, server_hostname=conf["CACHE_HOST"]) as sock:
+    host, port, password = cache_settings()
+    ctx = ssl.create_default_context(cafile=CACHE_CA)
+    raw = socket.create_connection((host, port), timeout=5)
+    with ctx.wrap_socket(raw, server_hostname=host) as sock:
         stream = sock.makefile("rwb")
         for args in (("AUTH", password), command):
             parts = [str(a).encode() for a in args]
@@ -134,7 +155,7 @@ def session(path):
                                                              "at": time.time()}), "EX", 600)
             return 200, {"node": NODE, "session": sid, "created": True}
         data = redis("GET", f"gluu-session:{sid}")
-    except (OSError, RuntimeError, KeyError, ValueError) as exc:
+    except (OSError, RuntimeError, KeyError, ValueError, IndexError) as exc:
         return 503, {"node": NODE, "error": f"cache: {exc}"}
     if data is None:
         return 404, {"node": NODE, "session": sid, "data": None}
@@ -188,7 +209,8 @@ running() {{ [ -e "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2> /dev/null; }}
 case "$1" in
   start)
     running && exit 0
-    setsid python3 {APP} {node} {address} {PORT} {LDAP_PROPERTIES} {LDAP_CA} {CACHE_ENV} \\
+    setsid python3 {APP} {node} {address} {PORT} {LDAP_PROPERTIES} {LDAP_CA} {CACHE_CA} \\
+      {CACHE_PASSWORD} \\
       >> {LOG} 2>&1 < /dev/null &
     echo $! > "$PIDFILE" ;;
   stop)

@@ -104,6 +104,11 @@ class LDAPEngine(abc.ABC):
         """The ports the node's server must be reachable on from its peers (preflight)."""
 
     @abc.abstractmethod
+    def admin_url(self, address: str, settings: LDAPSettings) -> str:
+        """Where the tool's own simple binds go on the node at ``address`` (run in its
+        container): an ldapsearch there with ``-x -D admin -y /dev/stdin`` reads as admin."""
+
+    @abc.abstractmethod
     def bind_command(self, address: str, settings: LDAPSettings, dn: str) -> list[str]:
         """argv of a simple bind as ``dn`` on the server of the node at ``address`` (run in
         its container) that

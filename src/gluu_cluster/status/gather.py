@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..apps.checks import apps_problems
-from ..apps.facts import APPS_FACTS
+from ..apps.facts import APPS_FACTS, GLUU_CONFIG_FACTS
 from ..balancer.checks import BalancerStatus, balancer_status
 from ..balancer.facts import BALANCER_FACTS, WEB_CERT_FACTS
 from ..cache.checks import cache_status
@@ -153,11 +153,12 @@ async def gather_status(cluster: ClusterConnection, facts: FactCache | None = No
     cache = facts or FactCache(cluster)
     front_areas: list[FactArea[Any]] = [BALANCER_FACTS, WEB_CERT_FACTS]
     cache_areas: list[FactArea[Any]] = [CACHE_HOST_FACTS, CACHE_CLIENT_FACTS]
+    apps_areas: list[FactArea[Any]] = [APPS_FACTS, GLUU_CONFIG_FACTS]
     # Every area in one round trip per node (what the cache holds already is not read).
     await cache.prefetch([
         *([engine_for(inventory.ldap).facts] if inventory.ldap is not None else []),
         *([FILESYNC_FACTS] if inventory.file_sync.groups else []), PKI_FACTS,
-        *([APPS_FACTS] if inventory.ldap is not None else []),
+        *(apps_areas if inventory.ldap is not None else []),
         *(front_areas if inventory.load_balancer is not None else []),
         *(cache_areas if inventory.cache.type != "none" else [])])
     ldap, sync, certs, apps, balancer, shared = await asyncio.gather(

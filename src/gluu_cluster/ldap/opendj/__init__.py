@@ -69,6 +69,9 @@ class OpenDJEngine(LDAPEngine):
     def ports(self, node: Node, settings: LDAPSettings) -> list[int]:
         return [settings.port, settings.opendj.admin_port, replication_port(node, settings)]
 
+    def admin_url(self, address: str, settings: LDAPSettings) -> str:
+        return ldap_url(address, settings)
+
     def bind_command(self, address: str, settings: LDAPSettings, dn: str) -> list[str]:
         return ["ldapwhoami", "-x", "-H", ldap_url(address, settings), "-D", dn, "-y", "/dev/stdin"]
 

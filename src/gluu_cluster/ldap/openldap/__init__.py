@@ -14,7 +14,7 @@ from ..engine import BindResult, InitResult, LDAPEngine, ReplicaState
 from ..entry import Entry
 from .bind import bind_command, bind_result
 from .common import ldap_of
-from .directory import NodeDirectory
+from .directory import NodeDirectory, ldapi_url
 from .facts import OPENLDAP_FACTS, LDAPFacts
 from .general import LDAPGeneralStep
 from .ldif_ops import Modify
@@ -51,6 +51,9 @@ class OpenLDAPEngine(LDAPEngine):
 
     def ports(self, node: Node, settings: LDAPSettings) -> list[int]:
         return [settings.port]
+
+    def admin_url(self, address: str, settings: LDAPSettings) -> str:
+        return ldapi_url(settings.ldapi_socket)
 
     def bind_command(self, address: str, settings: LDAPSettings, dn: str) -> list[str]:
         return bind_command(settings.ldapi_socket, dn)
