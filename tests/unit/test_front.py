@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -22,7 +21,6 @@ from gluu_cluster.cache.render import redis_conf
 from gluu_cluster.connection import ClusterConnection
 from gluu_cluster.errors import InventoryError
 from gluu_cluster.facts.cache import FactCache
-from gluu_cluster.facts.script import render_section
 from gluu_cluster.filesync.render import csync2_cfg
 from gluu_cluster.inventory import load_inventory
 from gluu_cluster.lab.directory import CACHE_CONFIGURATION, IDP_AUTHENTICATION
@@ -30,9 +28,8 @@ from gluu_cluster.lab.keys import self_signed
 from gluu_cluster.plan import Change, NoOp, Run, build_plan
 from gluu_cluster.status.snapshot import ServiceState
 from gluu_cluster.steps import default_steps
-from gluu_cluster.transport.chroot import ChrootTransport
 from gluu_cluster.transport.fake import FakeTransport
-from tests.unit.fixtures.record import ADMIN_PASSWORD, REPLICATION_PASSWORD
+from tests.unit.recorded import recorded_cluster
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -134,29 +131,7 @@ def test_redis_cli_answers_read_as_one_line_each() -> None:
 
 def recorded_front(tmp_path: Path) -> ClusterConnection:
     """The recorded --front lab (node2 drained) as fake hosts answering with its facts."""
-    base = tmp_path / "front"
-    shutil.copytree(FIXTURES / "front", base)
-    secrets = base / "secrets"
-    secrets.mkdir()
-    for file, value in (("ldap-admin-password", ADMIN_PASSWORD),
-                        ("ldap-replication-password", REPLICATION_PASSWORD),
-                        ("truststore-password", (base / "truststore-password").read_text()),
-                        ("cache-password", (base / "cache-password").read_text())):
-        (secrets / file).write_text(value)
-        (secrets / file).chmod(0o600)
-    for key in (base / "pki").iterdir():
-        key.chmod(0o600)
-    (base / "pki").chmod(0o700)
-    cluster = ClusterConnection(load_inventory(base / "cluster.yaml"))
-    for handle in [*cluster.nodes, *cluster.services]:
-        fake = FakeTransport(node=handle.name)
-        fake.facts = {f.name[len(handle.name) + 1:-4]: f.read_bytes()
-                      for f in base.glob(f"{handle.name}-*.out")}
-        bound = render_section("bind", 0, b"dn:cn=directory manager,o=gluu\n")
-        fake.facts |= {"ldap-admin-bind": bound, "ldap-replicator-bind": bound}
-        handle.host = fake
-        handle.container = ChrootTransport(fake, handle.container_root)
-    return cluster
+    return recorded_cluster("front", tmp_path)
 
 
 def test_recorded_front_facts_parse_as_the_lab_had_them(tmp_path: Path) -> None:

@@ -4,7 +4,6 @@ engines (fixtures/record.py): a fresh two-node lab and a converged three-node on
 from __future__ import annotations
 
 import asyncio
-import shutil
 from collections import Counter
 from pathlib import Path
 
@@ -14,40 +13,11 @@ from gluu_cluster.connection import ClusterConnection
 from gluu_cluster.facts.script import FACT_PREFIX, render_section
 from gluu_cluster.plan import Blocked, Change, NoOp, Plan, Run, build_plan
 from gluu_cluster.steps import default_steps
-from gluu_cluster.transport.chroot import ChrootTransport
 from gluu_cluster.transport.fake import FakeTransport
 from tests.unit.fixtures.record import ADMIN_PASSWORD, REPLICATION_PASSWORD
+from tests.unit.recorded import recorded_cluster
 
-FIXTURES = Path(__file__).parent / "fixtures"
 SCRIPTS = ("hosts", "ldap", "ldap-schema", "pki", "filesync", "boot", "apps", "gluu-config")
-
-
-def recorded_cluster(name: str, tmp_path: Path) -> ClusterConnection:
-    """The recorded lab as a cluster of fake nodes answering with the recorded facts."""
-    from gluu_cluster.inventory import load_inventory
-
-    shutil.copytree(FIXTURES / name, tmp_path / name)
-    base = tmp_path / name
-    secrets = base / "secrets"
-    secrets.mkdir()
-    for file, value in (("ldap-admin-password", ADMIN_PASSWORD),
-                        ("ldap-replication-password", REPLICATION_PASSWORD),
-                        ("truststore-password", (base / "truststore-password").read_text())):
-        (secrets / file).write_text(value)
-        (secrets / file).chmod(0o600)
-    (base / "pki").mkdir(exist_ok=True)  # git keeps no empty folder: the fresh lab had no CA yet
-    (base / "pki").chmod(0o700)
-    for key in (base / "pki").iterdir():  # a checkout gives every file 0644: keys are 0600
-        key.chmod(0o600)
-    cluster = ClusterConnection(load_inventory(base / "cluster.yaml"))
-    for handle in cluster.nodes:
-        fake = FakeTransport(node=handle.name)
-        fake.facts = {s: (base / f"{handle.name}-{s}.out").read_bytes() for s in SCRIPTS}
-        bound = render_section("bind", 0, b"dn:cn=directory manager,o=gluu\n")
-        fake.facts |= {"ldap-admin-bind": bound, "ldap-replicator-bind": bound}
-        handle.host = fake
-        handle.container = ChrootTransport(fake, handle.container_root)
-    return cluster
 
 
 def plan_of(cluster: ClusterConnection) -> Plan:
@@ -113,7 +83,7 @@ def test_a_node_refused_by_a_step_leaves_the_others_planned(tmp_path: Path) -> N
     cluster = recorded_cluster("fresh", tmp_path)
     node2 = fakes(cluster)[1]
     # node2's container lacks csync2 and has no package manager: refused, with the fix.
-    from gluu_cluster.facts.script import parse_sections, render_section
+    from gluu_cluster.facts.script import parse_sections
 
     sections = parse_sections(node2.facts["filesync"])  # type: ignore[arg-type]
     edited = b"".join(

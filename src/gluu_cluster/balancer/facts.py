@@ -10,8 +10,8 @@ from cryptography import x509
 from ..connection import NodeHandle
 from ..facts.cache import ScriptArea
 from ..facts.script import Sections
-from ..filesync.facts import MANAGER_PROBE, PACKAGE_MANAGERS
 from ..inventory import Inventory
+from ..packages import MANAGER_PROBE, known_manager
 from .render import CERT, CONF, DRAINED, NODE_CERT, PID_FILE, parse_drained
 
 # $1 config, $2 drained list, $3 PID file, $4 served certificate.
@@ -52,8 +52,7 @@ def parse_facts(host: str, _inventory: Inventory, sections: Sections) -> Balance
     test = sections["test"] if "test" in sections else None
     return BalancerFacts(
         host=host, nginx=sections["nginx"].ok,
-        package_manager=next((m for m in PACKAGE_MANAGERS
-                              if m == sections["manager"].out.strip()), None),
+        package_manager=known_manager(sections["manager"].out.strip()),
         conf=sections["conf"].out if sections["conf"].ok else None,
         drained=parse_drained(sections["drained"].out) if sections["drained"].ok else frozenset(),
         pid=int(pid) if sections["pid"].ok and pid.isdigit() else None,

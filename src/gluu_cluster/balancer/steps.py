@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 from ..connection import NodeHandle
 from ..errors import NodeCheckError
+from ..packages import PackageInstallStep
 from ..plan import Blocked, Change, NoOp, Outcome, Payload, Run, Step
-from .facts import BALANCER_FACTS, WEB_CERT_FACTS
+from .facts import BALANCER_FACTS, WEB_CERT_FACTS, BalancerFacts
 from .render import CERT, CONF, CONF_DIR, KEY, LOG_DIR, NODE_CERT, NODE_KEY, PID_FILE, TEMP_DIR, nginx_conf
 
 # The distribution's nginx without extra modules (Debian: nginx-light).
@@ -33,38 +34,20 @@ fi
 """
 
 
-class BalancerInstallStep(Step):
+class BalancerInstallStep(PackageInstallStep):
     name = "balancer-install"
     title = "nginx installed on the balancer"
     scope = "balancer"
     reads = touches = (BALANCER_FACTS,)
+    area = BALANCER_FACTS
+    program = "nginx"
+    packages = PACKAGES
 
-    async def plan_node(self, handle: NodeHandle, run: Run) -> Outcome:
-        facts = await run.facts.of(BALANCER_FACTS, handle)
-        if facts.nginx:
-            return NoOp(handle.name, self.name, "nginx is installed")
-        manager = facts.package_manager
-        if manager is None:
-            return Blocked(handle.name, self.name, "nginx is not installed and no package "
-                           "manager was found", "install nginx from the distribution")
-        return Change(handle.name, self.name,
-                      f"install {' '.join(PACKAGES[manager])} with {manager}",
-                      payload=InstallPayload(manager))
+    def installed(self, facts: BalancerFacts) -> bool:
+        return facts.nginx
 
-    async def apply_change(self, handle: NodeHandle, change: Change, run: Run) -> None:
-        assert isinstance(change.payload, InstallPayload)
-        manager = change.payload.manager
-        argv = ["env", "DEBIAN_FRONTEND=noninteractive", manager, "install", "-y", "-q",
-                *PACKAGES[manager]]
-        done = await handle.container.run(argv, timeout=900, check=False)
-        if not done.ok:
-            raise NodeCheckError(handle.name, f"installing nginx failed: {done.first_error_line()}; "
-                                 f"run '{' '.join(argv[2:])}' there and read its error")
-
-
-@dataclass(frozen=True)
-class InstallPayload(Payload):
-    manager: str
+    def manager(self, facts: BalancerFacts) -> str | None:
+        return facts.package_manager
 
 
 @dataclass(frozen=True)

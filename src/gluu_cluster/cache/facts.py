@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from ..connection import NodeHandle
 from ..facts.cache import ScriptArea
 from ..facts.script import Sections
-from ..filesync.facts import MANAGER_PROBE, PACKAGE_MANAGERS
 from ..inventory import Inventory
+from ..packages import MANAGER_PROBE, known_manager
 from .render import CERT, CLIENT_CA, CLIENT_PASSWORD, CONF, PID_FILE, cache_host
 
 # $1 config, $2 PID file, $3 certificate. The configuration holds the password: only its
@@ -51,8 +51,7 @@ def parse_host(_host: str, _inventory: Inventory, sections: Sections) -> CacheHo
     pid = sections["pid"].out.strip()
     return CacheHostFacts(
         redis=sections["redis"].ok,
-        package_manager=next((m for m in PACKAGE_MANAGERS
-                              if m == sections["manager"].out.strip()), None),
+        package_manager=known_manager(sections["manager"].out.strip()),
         conf=_digest(sections["conf"].out, sections["conf"].ok),
         pid=int(pid) if sections["pid"].ok and pid.isdigit() else None,
         cert=sections["cert"].stdout if sections["cert"].ok else None)
@@ -118,8 +117,7 @@ def parse_client(_node: str, _inventory: Inventory, sections: Sections) -> Cache
     used, top = parse_memory(sections["memory"].out) if sections["memory"].ok else (None, None)
     return CacheClientFacts(
         redis_cli=sections["redis-cli"].ok,
-        package_manager=next((m for m in PACKAGE_MANAGERS
-                              if m == sections["manager"].out.strip()), None),
+        package_manager=known_manager(sections["manager"].out.strip()),
         ca=sections["ca"].stdout if sections["ca"].ok else None,
         password=_digest(sections["password"].out, sections["password"].ok),
         ping=parse_ping(ping.exit_code, ping.out, ping.stderr.decode("utf-8", "replace")),

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from ..connection import NodeHandle
 from ..errors import NodeCheckError
 from ..inventory import Inventory
+from ..packages import PackageInstallStep, install
 from ..pki.ca import ClusterCA, cluster_ca
 from ..plan import Blocked, Change, NoOp, Outcome, Payload, Run, Step
-from .facts import CACHE_CLIENT_FACTS, CACHE_HOST_FACTS
+from .facts import CACHE_CLIENT_FACTS, CACHE_HOST_FACTS, CacheHostFacts
 from .render import (
     CA,
     CERT,
@@ -66,40 +67,20 @@ def _password(inventory: Inventory) -> str:
     return secret.resolve(inventory.base_dir).reveal()
 
 
-async def _install(handle: NodeHandle, manager: str, packages: list[str]) -> None:
-    argv = ["env", "DEBIAN_FRONTEND=noninteractive", manager, "install", "-y", "-q", *packages]
-    done = await handle.container.run(argv, timeout=900, check=False)
-    if not done.ok:
-        raise NodeCheckError(handle.name, f"installing {' '.join(packages)} failed: "
-                             f"{done.first_error_line()}; run '{' '.join(argv[2:])}' there")
-
-
-@dataclass(frozen=True)
-class InstallPayload(Payload):
-    manager: str
-
-
-class CacheInstallStep(Step):
+class CacheInstallStep(PackageInstallStep):
     name = "cache-install"
     title = "Redis installed on the cache host"
     scope = "cache"
     reads = touches = (CACHE_HOST_FACTS,)
+    area = CACHE_HOST_FACTS
+    program = "redis-server"
+    packages = SERVER_PACKAGES
 
-    async def plan_node(self, handle: NodeHandle, run: Run) -> Outcome:
-        facts = await run.facts.of(CACHE_HOST_FACTS, handle)
-        if facts.redis:
-            return NoOp(handle.name, self.name, "redis-server is installed")
-        if facts.package_manager is None:
-            return Blocked(handle.name, self.name, "redis-server is not installed and no "
-                           "package manager was found", "install Redis from the distribution")
-        packages = SERVER_PACKAGES[facts.package_manager]
-        return Change(handle.name, self.name,
-                      f"install {' '.join(packages)} with {facts.package_manager}",
-                      payload=InstallPayload(facts.package_manager))
+    def installed(self, facts: CacheHostFacts) -> bool:
+        return facts.redis
 
-    async def apply_change(self, handle: NodeHandle, change: Change, run: Run) -> None:
-        assert isinstance(change.payload, InstallPayload)
-        await _install(handle, change.payload.manager, SERVER_PACKAGES[change.payload.manager])
+    def manager(self, facts: CacheHostFacts) -> str | None:
+        return facts.package_manager
 
 
 @dataclass(frozen=True)
@@ -207,7 +188,7 @@ class CacheClientStep(Step):
         assert isinstance(change.payload, ClientPayload)
         inventory, box = run.inventory, handle.container
         if change.payload.install is not None:
-            await _install(handle, change.payload.install, CLIENT_PACKAGES[change.payload.install])
+            await install(handle, change.payload.install, CLIENT_PACKAGES[change.payload.install])
         if change.payload.files:
             ca = _ca(inventory, True)
             assert ca is not None

@@ -14,14 +14,10 @@ from ..connection import NodeHandle
 from ..facts.cache import ScriptArea
 from ..facts.script import Section, Sections
 from ..inventory import Inventory
+from ..packages import MANAGER_PROBE, known_manager
 from .csync2 import Csync2Result, interpret
 from .node import database_file, managed_paths, marker, tls_paths
 from .service import DAEMON_CHECK, state_dir
-
-PACKAGE_MANAGERS = ("apt-get", "dnf", "yum")
-# Prints the first package manager the container has (one probe, used by the preflight too).
-MANAGER_PROBE = ("manager() { for m in " + " ".join(PACKAGE_MANAGERS) + "; do "
-                 'command -v "$m" > /dev/null 2>&1 && echo "$m" && return; done; }\n')
 
 # $1 state dir, $2 marker, $3 certificate, $4 database, $5 the peers to test (names
 # separated by spaces: inventory names, validated as host names), then csync2's
@@ -130,11 +126,6 @@ def parse_pins(text: str) -> dict[str, str]:
     return pins
 
 
-def _manager(text: str) -> str | None:
-    """Only a manager we know how to drive: the name is data from the node."""
-    return text if text in PACKAGE_MANAGERS else None
-
-
 def _managed(section: Section) -> ManagedState | None:
     lines = section.out.split()
     if not section.ok or len(lines) < 2 or not lines[0].isdigit():
@@ -155,7 +146,7 @@ def parse_facts(node: str, sections: Sections, limit: float,
         last_ok=int(last_ok) if sections["last-ok"].ok and last_ok.isdigit() else None,
         conflicts=tuple(parse_conflicts(conflicts.out, day_ago)) if conflicts.ok else (),
         missing_tools=tuple(sections["missing"].out.split()),
-        package_manager=_manager(sections["manager"].out.strip()),
+        package_manager=known_manager(sections["manager"].out.strip()),
         certificate=sections["cert"].stdout if sections["cert"].ok else None,
         pins=parse_pins(sections["pins"].out) if sections["pins"].ok else {},
         managed={path: _managed(s) for path, s in sections.named("file")},

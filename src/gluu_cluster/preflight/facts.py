@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from ..connection import NodeHandle
 from ..errors import CommandFailedError
 from ..facts.script import Sections, run_script
-from ..filesync.facts import MANAGER_PROBE
+from ..packages import MANAGER_PROBE
 from ..pki.certset import parse_properties
 from .ports import PROBE, parse_probe, probe_args
 
