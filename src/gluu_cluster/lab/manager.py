@@ -207,7 +207,7 @@ class Lab:
             write_sample_files(node)
             write_install_files(node, install)
             write_certificates(node, install, work)
-            write_webapp(node, install.ldap_password)
+            write_webapp(node, install.ldap_password, server.admin_dn)
             server.prepare(node)
             return host_line(node)
 

@@ -26,6 +26,7 @@ class LabServer:
     # Inside the container: the server's PID file and its init script.
     pid_file: ClassVar[str]
     init_script: ClassVar[str]
+    admin_dn: ClassVar[str]  # the directory manager (Gluu's applications bind as it)
 
     def ports(self, node: LabNode, index: int) -> tuple[int, ...]:
         """The ports the server will hold on the node's address (checked free first)."""
@@ -52,6 +53,7 @@ class LabServer:
 
 class OpenLDAPServer(LabServer):
     engine = "openldap"
+    admin_dn = directory.ADMIN_DN
     pid_file = directory.PID_FILE
     init_script = "/etc/init.d/solserver"
 
@@ -78,7 +80,7 @@ class OpenLDAPServer(LabServer):
     def inventory_ldap(self, layout: LabLayout) -> dict[str, Any]:
         return {
             "suffixes": [directory.SUFFIX],
-            "admin_dn": directory.ADMIN_DN,
+            "admin_dn": self.admin_dn,
             "admin_password": {"file": str(layout.secret("ldap-admin-password"))},
             "replication_password": {"file": str(layout.secret("ldap-replication-password"))},
             "port": directory.LDAPS_PORT,
@@ -94,6 +96,7 @@ class OpenLDAPServer(LabServer):
 
 class OpenDJServer(LabServer):
     engine = "opendj"
+    admin_dn = opendj.ROOT_DN
     pid_file = opendj.PID_FILE
     init_script = "/etc/init.d/opendj"
 
@@ -139,7 +142,7 @@ class OpenDJServer(LabServer):
         return {
             "engine": self.engine,
             "suffixes": [directory.SUFFIX],
-            "admin_dn": opendj.ROOT_DN,
+            "admin_dn": self.admin_dn,
             "admin_password": {"file": str(layout.secret("ldap-admin-password"))},
             "replication_password": {"file": str(layout.secret("ldap-replication-password"))},
             "port": opendj.LDAPS_PORT,

@@ -229,8 +229,7 @@ def ldap_properties(admin_dn: str, admin_password: str) -> str:
             "useSSL: true\nmaxconnections: 10\nbinaryAttributes: objectGUID\n")
 
 
-def write_webapp(node: LabNode, admin_password: str, admin_dn: str = "cn=directory manager,o=gluu"
-                 ) -> None:
+def write_webapp(node: LabNode, admin_password: str, admin_dn: str) -> None:
     """The stand-in application, its init script (enabled at boot, as Gluu's setup enables
     its services) and Gluu 3.1's LDAP settings file (0600: it holds the bind password)."""
     write_file(node.root, APP, PROGRAM)
