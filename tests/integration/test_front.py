@@ -233,6 +233,25 @@ def test_cache_errors_are_one_line_naming_the_host(lab: RunningLab, front: Front
     assert front.direct("node1", "/oxauth/session/new")[0] == 200
 
 
+def test_the_balancer_and_the_cache_come_back_after_their_hosts_reboot(
+        lab: RunningLab, front: Front) -> None:
+    """No apply: nginx and Redis are services the hosts' boot starts (the rc scripts of the
+    lab's containers, as the Gluu container's start runs Gluu's own)."""
+    sid = front.until_on("node2", "/oxauth/session/new")["session"]
+    for host in ("front", "cache"):
+        done = run_cli(["lab", "reboot", host, "--hard", "--lab-dir", str(lab.dir)])
+        assert done.returncode == 0, done.stderr
+    eventually(lambda: status_json(lab.inventory_path)[0] == 0, 60, "status exit 0")
+    code, data = status_json(lab.inventory_path)
+    assert {s["role"]: s["state"] for s in data["services"]} == {"load balancer": "up",
+                                                                 "cache": "up"}
+    # The cache keeps nothing across a restart (no persistence): the session is gone,
+    # and a new one works through the rebooted balancer.
+    assert front.direct("node1", f"/oxauth/session/{sid}")[0] == 404
+    made = front.until_on("node1", "/oxauth/session/new")
+    assert front.direct("node2", f"/oxauth/session/{made['session']}")[0] == 200
+
+
 def test_no_secret_in_process_lists_logs_or_world_readable_files(lab: RunningLab) -> None:
     inventory = load_inventory(lab.inventory_path)
     assert inventory.cache.password is not None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -14,10 +15,11 @@ from gluu_cluster.apps.encode import decode, encode, parse_salt
 from gluu_cluster.apps.facts import failover_list, parse_servers
 from gluu_cluster.balancer.checks import balancer_status
 from gluu_cluster.balancer.facts import BALANCER_FACTS, WEB_CERT_FACTS, cert_name
-from gluu_cluster.balancer.render import nginx_conf
+from gluu_cluster.balancer.render import NGINX, nginx_conf
+from gluu_cluster.boot.facts import InitSystem
 from gluu_cluster.cache.checks import cache_status
 from gluu_cluster.cache.facts import CACHE_CLIENT_FACTS, CACHE_HOST_FACTS, parse_memory, parse_ping
-from gluu_cluster.cache.render import redis_conf
+from gluu_cluster.cache.render import redis_conf, redis_daemon
 from gluu_cluster.connection import ClusterConnection
 from gluu_cluster.errors import InventoryError
 from gluu_cluster.facts.cache import FactCache
@@ -162,8 +164,8 @@ def test_a_converged_front_plans_nothing_and_a_changed_setting_reloads_nginx(
     cluster = recorded_front(tmp_path)
     plan = asyncio.run(build_plan(default_steps(cluster.inventory), Run.start(cluster)))
     front = [o for o in plan.outcomes if o.node in ("front", "cache")]
-    assert {o.step for o in front} == {"balancer-install", "balancer-config", "cache-install",
-                                      "cache-server"}
+    assert {o.step for o in front} == {"balancer-install", "balancer-config", "balancer-boot",
+                                      "cache-install", "cache-server", "cache-boot"}
     assert all(isinstance(o, NoOp) for o in front), front
     assert all(isinstance(o, NoOp) for o in plan.outcomes
                if o.step in ("cache-clients", "apps-ldap-failover", "apps-ldap-config")), plan.outcomes
@@ -231,3 +233,22 @@ def test_gluus_ldap_configuration_is_planned_from_what_setup_wrote(tmp_path: Pat
     done = GluuConfig(found.dn, {**found.values, **changes})
     assert wanted_values(done, inv, "redis-pw", salt) == {}
     assert set(wanted_values(done, inv, "another-pw", salt)) == {CACHE}
+
+
+@pytest.mark.parametrize("init", list(InitSystem))
+def test_a_front_daemons_service_definition(init: InitSystem, tmp_path: Path) -> None:
+    daemon = redis_daemon(True)
+    text = daemon.text(init)
+    assert "setpriv --reuid=redis --regid=redis --init-groups redis-server " in text
+    assert "/run/gluu-cluster-redis" in text  # made again at each start: /run is a tmpfs
+    if init is InitSystem.SYSV:
+        script = tmp_path / "script"
+        script.write_text(text)
+        assert subprocess.run(["sh", "-n", str(script)], check=False).returncode == 0
+        assert daemon.control(init, "start") == ["/etc/init.d/gluu-cluster-redis", "start"]
+        assert "nginx -e /var/log/gluu-cluster-nginx/error.log -s reload" in NGINX.text(init)
+    else:
+        assert "Type=forking\nPIDFile=/run/gluu-cluster-redis/redis.pid\n" in text
+        assert "Restart=on-failure" in text
+        assert daemon.control(init, "restart") == ["systemctl", "restart",
+                                                   "gluu-cluster-redis.service"]

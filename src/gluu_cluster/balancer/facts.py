@@ -7,16 +7,21 @@ from dataclasses import dataclass
 
 from cryptography import x509
 
+from ..boot.facts import FACT_SCRIPT as BOOT_SCRIPT
+from ..boot.facts import InitSystem, boot_args
+from ..boot.facts import parse_facts as parse_boot
 from ..connection import NodeHandle
 from ..facts.cache import ScriptArea
 from ..facts.script import Sections
 from ..inventory import Inventory
 from ..packages import MANAGER_PROBE, known_manager
-from .render import CERT, CONF, DRAINED, NODE_CERT, PID_FILE, parse_drained
+from .render import CERT, CONF, DRAINED, NGINX, NODE_CERT, PID_FILE, parse_drained
 
-# $1 config, $2 drained list, $3 PID file, $4 served certificate.
+# $1 config, $2 drained list, $3 PID file, $4 served certificate, $5 and $6 the service's
+# SysV script and systemd unit (which one counts depends on the host's init).
 FACT_SCRIPT = MANAGER_PROBE + r"""
 present() { [ -e "$1" ] || return 3; cat -- "$1"; }
+digest() { [ -e "$1" ] || return 3; sha256sum < "$1" | cut -d' ' -f1; }
 running() {
   [ -e "$1" ] || return 3
   pid=$(cat -- "$1") && [ -n "$pid" ] && kill -0 "$pid" 2> /dev/null || return 1
@@ -30,6 +35,8 @@ section conf present "$1"
 section drained present "$2"
 section pid running "$3"
 section cert present "$4"
+section def.sysv digest "$5"
+section def.systemd digest "$6"
 if command -v nginx > /dev/null 2>&1 && [ -e "$1" ]; then section test nginx -e /dev/stderr -t -q -c "$1"; fi
 """
 
@@ -45,6 +52,7 @@ class BalancerFacts:
     cert_sha256: str | None
     conf_ok: bool | None  # nginx -t on the file; None when not tested
     conf_error: str
+    definitions: dict[str, str]  # init system ("sysv", "systemd") -> the definition's sha256
 
 
 def parse_facts(host: str, _inventory: Inventory, sections: Sections) -> BalancerFacts:
@@ -59,14 +67,25 @@ def parse_facts(host: str, _inventory: Inventory, sections: Sections) -> Balance
         cert_sha256=hashlib.sha256(sections["cert"].stdout).hexdigest()
         if sections["cert"].ok else None,
         conf_ok=test.ok if test is not None else None,
-        conf_error=test.first_error_line() if test is not None and not test.ok else "")
+        conf_error=test.first_error_line() if test is not None and not test.ok else "",
+        definitions=definition_digests(sections))
+
+
+def definition_digests(sections: Sections) -> dict[str, str]:
+    return {init: s.out.strip() for init, s in sections.named("def") if s.ok}
 
 
 def _args(_handle: NodeHandle, _inventory: Inventory, _down: frozenset[str]) -> list[str]:
-    return [CONF, DRAINED, PID_FILE, CERT]
+    return [CONF, DRAINED, PID_FILE, CERT, NGINX.path(InitSystem.SYSV),
+            NGINX.path(InitSystem.SYSTEMD)]
 
 
 BALANCER_FACTS = ScriptArea("balancer", FACT_SCRIPT, _args, parse_facts, scope="balancer")
+# The host's init system and whether nginx's service starts at boot.
+BALANCER_BOOT_FACTS = ScriptArea(
+    "boot-balancer", BOOT_SCRIPT,
+    lambda handle, _i, _d: boot_args(handle, [NGINX.service(i) for i in InitSystem]),
+    parse_boot, on_host=True, scope="balancer")
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import jinja2
 
+from ..boot.daemons import Daemon
 from ..inventory import Inventory
 
 CONF_DIR = "/etc/gluu-cluster/nginx"
@@ -25,6 +26,12 @@ TEMP_DIR = "/var/lib/gluu-cluster-nginx"
 # sets ran): the balancer serves it and trusts it from the nodes.
 NODE_CERT = "/etc/certs/httpd.crt"
 NODE_KEY = "/etc/certs/httpd.key"
+ERROR_LOG = f"{LOG_DIR}/error.log"  # given with -e: nginx opens its built-in one first
+
+NGINX = Daemon("gluu-cluster-nginx", "nginx (load balancer)",
+               start=("nginx", "-e", ERROR_LOG, "-c", CONF), pid_file=PID_FILE,
+               reload=("nginx", "-e", ERROR_LOG, "-s", "reload", "-c", CONF),
+               run_dir=None)
 
 _ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, trim_blocks=True,
                           lstrip_blocks=True, keep_trailing_newline=True, autoescape=False)

@@ -3,34 +3,44 @@ written, nginx started or reloaded (gracefully)."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
+from ..boot.daemons import install_definition
+from ..boot.facts import BootFacts, InitSystem, Service
+from ..boot.steps import BootServicesStep
 from ..connection import NodeHandle
 from ..errors import NodeCheckError
+from ..inventory import Inventory
 from ..packages import PackageInstallStep
 from ..plan import Blocked, Change, NoOp, Outcome, Payload, Run, Step
-from .facts import BALANCER_FACTS, WEB_CERT_FACTS, BalancerFacts
-from .render import CERT, CONF, CONF_DIR, KEY, LOG_DIR, NODE_CERT, NODE_KEY, PID_FILE, TEMP_DIR, nginx_conf
+from .facts import BALANCER_BOOT_FACTS, BALANCER_FACTS, WEB_CERT_FACTS, BalancerFacts
+from .render import (
+    CERT,
+    CONF,
+    CONF_DIR,
+    ERROR_LOG,
+    KEY,
+    LOG_DIR,
+    NGINX,
+    NODE_CERT,
+    NODE_KEY,
+    TEMP_DIR,
+    nginx_conf,
+)
 
 # The distribution's nginx without extra modules (Debian: nginx-light).
 PACKAGES = {"apt-get": ["nginx-light"], "dnf": ["nginx"], "yum": ["nginx"]}
 
 # $1 the new configuration (already written beside the live one), $2 the live one,
-# $3 the PID file, $4 the error log. Tested first: a wrong file never replaces a
-# working one. Then a
-# graceful reload (old workers finish their requests), or a start.
+# $3 the error log. Tested first: a wrong file never replaces a working one.
 SWITCH = r"""
 set -e
-new=$1 conf=$2 pidfile=$3
-if ! out=$(nginx -e "$4" -t -q -c "$new" 2>&1); then
+new=$1 conf=$2
+if ! out=$(nginx -e "$3" -t -q -c "$new" 2>&1); then
   rm -f -- "$new"; echo "the new configuration fails 'nginx -t': $out" >&2; exit 1
 fi
 mv -f -- "$new" "$conf"
-if [ -e "$pidfile" ] && kill -0 "$(cat -- "$pidfile")" 2> /dev/null; then
-  nginx -e "$4" -s reload -c "$conf"
-else
-  nginx -e "$4" -c "$conf"
-fi
 """
 
 
@@ -55,6 +65,8 @@ class ConfigPayload(Payload):
     conf: str | None  # None: the file is right
     cert_from: str | None  # the node whose web server key pair to copy; None: it is right
     start: bool  # nginx is not running
+    init: InitSystem  # the host's: nginx runs as its service
+    definition: str | None  # the service's definition to write; None: it is right
 
 
 class BalancerConfigStep(Step):
@@ -62,11 +74,12 @@ class BalancerConfigStep(Step):
     title = "balancer configuration (nodes, drained ones, TLS) in force"
     scope = "balancer"
     tools = ("nginx", "mv", "kill")
-    reads = (BALANCER_FACTS, WEB_CERT_FACTS)
+    reads = (BALANCER_FACTS, WEB_CERT_FACTS, BALANCER_BOOT_FACTS)
     touches = (BALANCER_FACTS,)
 
     async def plan_node(self, handle: NodeHandle, run: Run) -> Outcome:
         facts = await run.facts.of(BALANCER_FACTS, handle)
+        init = (await run.facts.of(BALANCER_BOOT_FACTS, handle)).init
         source = run.cluster.handle(run.inventory.primary_node.name)
         cert = await run.facts.of(WEB_CERT_FACTS, source)
         if cert is None:
@@ -85,16 +98,22 @@ class BalancerConfigStep(Step):
         cert_from = None if facts.cert_sha256 == cert.sha256 else source.name
         if cert_from is not None:
             details.append(f"{CERT}, {KEY}: the web server key pair of {source.name}")
+        definition: str | None = NGINX.text(init)
+        if facts.definitions.get(init.value) == hashlib.sha256(NGINX.text(init).encode()).hexdigest():
+            definition = None
+        else:
+            details.append(f"{NGINX.path(init)}: nginx as a service of the host's {init.value} "
+                           "init")
         start = facts.pid is None
         if start:
             details.append("start nginx")
-        elif conf is not None or cert_from is not None:
+        elif conf is not None or cert_from is not None or definition is not None:
             details.append("reload nginx (graceful: requests under way finish)")
         if not details:
             return NoOp(handle.name, self.name, f"nginx (PID {facts.pid}) runs the current "
                         "configuration")
         return Change(handle.name, self.name, "balancer configuration in force", tuple(details),
-                      payload=ConfigPayload(conf, cert_from, start))
+                      payload=ConfigPayload(conf, cert_from, start, init, definition))
 
     async def apply_change(self, handle: NodeHandle, change: Change, run: Run) -> None:
         assert isinstance(change.payload, ConfigPayload)
@@ -113,11 +132,34 @@ class BalancerConfigStep(Step):
             conf = (await box.read_file(CONF, timeout=30) or b"").decode()
         await box.write_file(CONF + ".new", conf, mode=0o644)
         done = await box.run(["sh", "-c", SWITCH, "gluu-balancer-switch", CONF + ".new", CONF,
-                              PID_FILE, f"{LOG_DIR}/error.log"], timeout=60, check=False)
+                              ERROR_LOG], timeout=60, check=False)
         if not done.ok:
             raise NodeCheckError(handle.name, f"nginx: {done.first_error_line()}; the running "
                                  "configuration was kept")
+        if payload.definition is not None:
+            await install_definition(handle, NGINX, payload.init, payload.definition)
+        # Graceful: old workers finish the requests they have; the script starts a
+        # stopped nginx instead.
+        done = await box.run(NGINX.control(payload.init, "reload"), timeout=60, check=False)
+        if not done.ok:
+            verb = "start" if payload.start else "reload"
+            raise NodeCheckError(handle.name, f"nginx did not {verb}: "
+                                 f"{done.first_error_line()}; read {ERROR_LOG}")
+
+
+class BalancerBootStep(BootServicesStep):
+    name = "balancer-boot"
+    title = "nginx started when the balancer boots"
+    scope = "balancer"
+    reads = touches = (BALANCER_BOOT_FACTS,)
+    area = BALANCER_BOOT_FACTS
+
+    def services(self, inventory: Inventory, init: InitSystem) -> tuple[Service, ...]:
+        return (NGINX.service(init),)
+
+    def refused(self, inventory: Inventory, facts: BootFacts) -> tuple[str, str] | None:
+        return None
 
 
 def balancer_steps() -> list[Step]:
-    return [BalancerInstallStep(), BalancerConfigStep()]
+    return [BalancerInstallStep(), BalancerConfigStep(), BalancerBootStep()]

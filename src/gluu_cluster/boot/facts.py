@@ -106,13 +106,18 @@ def wanted(inventory: Inventory, init: InitSystem) -> tuple[Service, ...]:
     return tuple(s for s in found if s is not None)
 
 
-def _args(handle: NodeHandle, inventory: Inventory, _down: frozenset[str]) -> list[str]:
-    # Either form of gluu-csync2d is asked for: which one counts depends on the answer.
-    candidates = [*wanted(inventory, InitSystem.SYSV), *wanted(inventory, InitSystem.SYSTEMD)]
+def boot_args(handle: NodeHandle, candidates: list[Service]) -> list[str]:
+    """The fact script's arguments: the container root, then the scripts and units asked
+    about (both forms of a service: which one counts depends on the init found)."""
     scripts = dict.fromkeys(s.name for s in candidates if s.kind == "sysv")
     units = dict.fromkeys(s.name for s in candidates if s.kind == "unit")
     root = "" if handle.container is handle.host else handle.container_root
     return [root, *scripts, "--", *units]
+
+
+def _args(handle: NodeHandle, inventory: Inventory, _down: frozenset[str]) -> list[str]:
+    return boot_args(handle, [*wanted(inventory, InitSystem.SYSV),
+                              *wanted(inventory, InitSystem.SYSTEMD)])
 
 
 def parse_facts(_node: str, _inventory: Inventory, sections: Sections) -> BootFacts:

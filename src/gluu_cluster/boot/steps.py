@@ -4,10 +4,13 @@ restarted node rejoins the cluster with no ``apply`` (the seed leaves that to lu
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from ..connection import NodeHandle
+from ..facts.cache import FactArea
+from ..inventory import Inventory
 from ..plan import Blocked, Change, NoOp, Outcome, Payload, Run, Step
-from .facts import BOOT_FACTS, START_LEVELS, InitSystem, Service, ldap_service, wanted
+from .facts import BOOT_FACTS, START_LEVELS, BootFacts, InitSystem, Service, ldap_service, wanted
 
 # $1 the script's name: S links in the start runlevels, K links in the others (what
 # update-rc.d/chkconfig make), in /etc/rc.d/rcN.d where the distribution keeps them there.
@@ -31,20 +34,34 @@ class BootPayload(Payload):
 
 
 class BootServicesStep(Step):
+    """On every node; subclasses enable the daemons of the hosts in front (``scope``,
+    ``area``: those hosts' boot facts, ``services``: what they need)."""
+
     name = "boot-services"
     title = "services started at boot"
     tools = ("ln",)
     reads = touches = (BOOT_FACTS,)
+    area: ClassVar[FactArea[BootFacts]] = BOOT_FACTS
+
+    def services(self, inventory: Inventory, init: InitSystem) -> tuple[Service, ...]:
+        return wanted(inventory, init)
+
+    def refused(self, inventory: Inventory, facts: BootFacts) -> tuple[str, str] | None:
+        """(why, fix) when the node cannot be set: its LDAP server has no init script."""
+        ldap = ldap_service(inventory)
+        if ldap is not None and not facts.has_script(ldap):
+            return (f"{ldap.label}'s init script /etc/init.d/{ldap.name} is not there",
+                    "set ldap.service to how the node really starts its LDAP server")
+        return None
 
     async def plan_node(self, handle: NodeHandle, run: Run) -> Outcome:
-        facts = await run.facts.of(BOOT_FACTS, handle)
-        services = wanted(run.inventory, facts.init)
-        ldap = ldap_service(run.inventory)
-        if ldap is not None and not facts.has_script(ldap):
-            return Blocked(handle.name, self.name,
-                           f"{ldap.label}'s init script /etc/init.d/{ldap.name} is not there",
-                           "set ldap.service to how the node really starts its LDAP server")
-        # gluu-csync2d's own definition is written by csync2-config, earlier in the run.
+        facts = await run.facts.of(self.area, handle)
+        services = self.services(run.inventory, facts.init)
+        refused = self.refused(run.inventory, facts)
+        if refused is not None:
+            return Blocked(handle.name, self.name, *refused)
+        # The definitions are written earlier in the run (csync2-config, balancer-config,
+        # cache-server).
         enable = tuple(s for s in services if not facts.enabled(s))
         how = "systemd" if facts.init is InitSystem.SYSTEMD else "the container's rc scripts"
         if not enable:

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..boot.daemons import Daemon
+from ..boot.facts import FACT_SCRIPT as BOOT_SCRIPT
+from ..boot.facts import InitSystem, boot_args
+from ..boot.facts import parse_facts as parse_boot
 from ..connection import NodeHandle
 from ..facts.cache import ScriptArea
 from ..facts.script import Sections
 from ..inventory import Inventory
 from ..packages import MANAGER_PROBE, known_manager
-from .render import CERT, CLIENT_CA, CLIENT_PASSWORD, CONF, PID_FILE, cache_host
+from .render import CERT, CLIENT_CA, CLIENT_PASSWORD, CONF, PID_FILE, USER, cache_host, redis_daemon
 
-# $1 config, $2 PID file, $3 certificate. The configuration holds the password: only its
-# digest leaves the host.
+# $1 config, $2 PID file, $3 certificate, $4 the package's user, $5 and $6 the service's
+# SysV script and systemd unit. The configuration holds the password: only its digest
+# leaves the host.
 HOST_SCRIPT = MANAGER_PROBE + r"""
 present() { [ -e "$1" ] || return 3; cat -- "$1"; }
 digest() { [ -e "$1" ] || return 3; stat -c %a -- "$1" && sha256sum < "$1"; }
@@ -28,6 +33,9 @@ section manager manager
 section conf digest "$1"
 section pid running "$2"
 section cert present "$3"
+section user id -u "$4"
+section def.sysv digest "$5"
+section def.systemd digest "$6"
 """
 
 
@@ -45,6 +53,12 @@ class CacheHostFacts:
     conf: tuple[int, str] | None  # (mode, sha256)
     pid: int | None
     cert: bytes | None
+    has_user: bool  # the package's user exists: Redis runs as it
+    definitions: dict[str, str]  # init system -> sha256 of the service's definition
+
+    @property
+    def daemon(self) -> Daemon:
+        return redis_daemon(self.has_user)
 
 
 def parse_host(_host: str, _inventory: Inventory, sections: Sections) -> CacheHostFacts:
@@ -54,12 +68,22 @@ def parse_host(_host: str, _inventory: Inventory, sections: Sections) -> CacheHo
         package_manager=known_manager(sections["manager"].out.strip()),
         conf=_digest(sections["conf"].out, sections["conf"].ok),
         pid=int(pid) if sections["pid"].ok and pid.isdigit() else None,
-        cert=sections["cert"].stdout if sections["cert"].ok else None)
+        cert=sections["cert"].stdout if sections["cert"].ok else None,
+        has_user=sections["user"].ok,
+        definitions={init: d.split()[1] for init, d in
+                     ((i, s.out) for i, s in sections.named("def") if s.ok) if len(d.split()) > 1})
 
 
-CACHE_HOST_FACTS = ScriptArea("cache-host", HOST_SCRIPT,
-                              lambda _h, _i, _d: [CONF, PID_FILE, CERT], parse_host,
-                              scope="cache")
+CACHE_HOST_FACTS = ScriptArea(
+    "cache-host", HOST_SCRIPT,
+    lambda _h, _i, _d: [CONF, PID_FILE, CERT, USER, redis_daemon(True).path(InitSystem.SYSV),
+                        redis_daemon(True).path(InitSystem.SYSTEMD)],
+    parse_host, scope="cache")
+# The host's init system and whether Redis's service starts at boot.
+CACHE_BOOT_FACTS = ScriptArea(
+    "boot-cache", BOOT_SCRIPT,
+    lambda handle, _i, _d: boot_args(handle, [redis_daemon(True).service(i) for i in InitSystem]),
+    parse_boot, on_host=True, scope="cache")
 
 # $1 CA, $2 password file, $3 cache address, $4 port. The password goes to redis-cli in
 # its environment (REDISCLI_AUTH), never in its arguments.

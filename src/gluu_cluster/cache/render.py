@@ -11,6 +11,7 @@ import hashlib
 
 import jinja2
 
+from ..boot.daemons import Daemon
 from ..inventory import Host, Inventory
 
 CONF_DIR = "/etc/gluu-cluster/redis"
@@ -54,6 +55,15 @@ pidfile {{ pid_file }}
 logfile {{ log_dir }}/redis.log
 dir {{ data_dir }}
 """)
+
+
+def redis_daemon(has_user: bool) -> Daemon:
+    """Redis as a service: as the package's user where the host has it."""
+    start = ("setpriv", f"--reuid={USER}", f"--regid={USER}", "--init-groups",
+             "redis-server", CONF) if has_user else ("redis-server", CONF)
+    return Daemon("gluu-cluster-redis", "Redis (the shared cache)", start=start,
+                  pid_file=PID_FILE, run_dir=RUN_DIR,
+                  owner=f"{USER}:{USER}" if has_user else None)
 
 
 def cache_host(inventory: Inventory) -> Host:

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..boot.daemons import install_definition
+from ..boot.facts import BootFacts, InitSystem, Service
+from ..boot.steps import BootServicesStep
 from ..connection import NodeHandle
 from ..errors import NodeCheckError
 from ..inventory import Inventory
 from ..packages import PackageInstallStep, install
 from ..pki.ca import ClusterCA, cluster_ca
 from ..plan import Blocked, Change, NoOp, Outcome, Payload, Run, Step
-from .facts import CACHE_CLIENT_FACTS, CACHE_HOST_FACTS, CacheHostFacts
+from .facts import CACHE_BOOT_FACTS, CACHE_CLIENT_FACTS, CACHE_HOST_FACTS, CacheHostFacts
 from .render import (
     CA,
     CERT,
@@ -23,38 +26,17 @@ from .render import (
     DATA_DIR,
     KEY,
     LOG_DIR,
-    PID_FILE,
     RUN_DIR,
     USER,
     cache_host,
     redis_conf,
+    redis_daemon,
     sha256,
 )
 
 SERVER_PACKAGES = {"apt-get": ["redis-server"], "dnf": ["redis"], "yum": ["redis"]}
 CLIENT_PACKAGES = {"apt-get": ["redis-tools"], "dnf": ["redis"], "yum": ["redis"]}
 
-# $1 PID file, $2 config, $3 user (or ""): stop the running Redis (SIGTERM, waiting for
-# it to end), then start it on the config, as the package's user where there is one.
-RESTART = r"""
-pidfile=$1 conf=$2 user=$3
-alive() {  # a killed process nobody reaped yet is not alive (state Z)
-  kill -0 "$1" 2> /dev/null || return 1
-  case $(sed 's/.*) //' "/proc/$1/stat" 2> /dev/null) in Z*|"") return 1 ;; esac
-}
-if [ -e "$pidfile" ]; then
-  pid=$(cat -- "$pidfile")
-  if [ -n "$pid" ] && alive "$pid"; then
-    kill "$pid"
-    for _ in $(seq 100); do alive "$pid" || break; sleep 0.1; done
-  fi
-fi
-if [ -n "$user" ] && id -u "$user" > /dev/null 2>&1; then
-  setpriv --reuid="$user" --regid="$user" --init-groups redis-server "$conf"
-else
-  redis-server "$conf"
-fi
-"""
 
 
 def _ca(inventory: Inventory, create: bool) -> ClusterCA | None:
@@ -86,7 +68,10 @@ class CacheInstallStep(PackageInstallStep):
 @dataclass(frozen=True)
 class ServerPayload(Payload):
     reissue: bool  # a new TLS key pair from the cluster CA
-    restart: bool  # Redis reads its configuration at start
+    conf: bool  # redis.conf to write
+    action: str | None  # "start" | "restart" (Redis reads its configuration at start)
+    init: InitSystem  # the host's: Redis runs as its service
+    definition: str | None  # the service's definition to write; None: it is right
 
 
 class CacheServerStep(Step):
@@ -94,11 +79,13 @@ class CacheServerStep(Step):
     title = "Redis configured (TLS, password) and running"
     scope = "cache"
     tools = ("redis-server", "setpriv", "mkdir", "chown")
-    reads = touches = (CACHE_HOST_FACTS,)
+    reads = (CACHE_HOST_FACTS, CACHE_BOOT_FACTS)
+    touches = (CACHE_HOST_FACTS,)
 
     async def plan_node(self, handle: NodeHandle, run: Run) -> Outcome:
         inventory = run.inventory
         facts = await run.facts.of(CACHE_HOST_FACTS, handle)
+        init = (await run.facts.of(CACHE_BOOT_FACTS, handle)).init
         host = cache_host(inventory)
         reasons = []
         ca = _ca(inventory, False)
@@ -107,20 +94,27 @@ class CacheServerStep(Step):
         if why is not None:
             reasons.append(f"issue a TLS certificate from the cluster CA ({why})")
         wanted = sha256(redis_conf(inventory, _password(inventory)))
-        if facts.conf is None or facts.conf[1] != wanted:
+        conf = facts.conf is None or facts.conf[1] != wanted or facts.conf[0] != 0o600
+        if conf:
             reasons.append(f"write {CONF} (0600: it holds the password)")
-        elif facts.conf[0] != 0o600:
-            reasons.append(f"set {CONF} to mode 0600")
-        restart = bool(reasons) or facts.pid is None
-        if not reasons and not restart:
+        action = ("start" if facts.pid is None else "restart" if reasons else None)
+        definition: str | None = facts.daemon.text(init)
+        if facts.definitions.get(init.value) == sha256(facts.daemon.text(init)):
+            definition = None
+        else:
+            reasons.append(f"{facts.daemon.path(init)}: Redis as a service of the host's "
+                           f"{init.value} init")
+        if not reasons and action is None:
             return NoOp(handle.name, self.name, f"Redis (PID {facts.pid}) serves TLS on "
                         f"{host.address}:{inventory.cache.port}")
-        if restart:
-            reasons.append("start Redis" if facts.pid is None else
-                           "restart Redis (it reads its configuration at start; the cache "
+        if action == "start":
+            reasons.append("start Redis")
+        elif action == "restart":
+            reasons.append("restart Redis (it reads its configuration at start; the cache "
                            "is emptied: logins under way start again)")
         return Change(handle.name, self.name, f"Redis on {host.address}:{inventory.cache.port}",
-                      tuple(reasons), payload=ServerPayload(why is not None, restart))
+                      tuple(reasons),
+                      payload=ServerPayload(why is not None, conf, action, init, definition))
 
     async def apply_change(self, handle: NodeHandle, change: Change, run: Run) -> None:
         assert isinstance(change.payload, ServerPayload)
@@ -136,13 +130,17 @@ class CacheServerStep(Step):
             await box.write_file(KEY, issued.key_pem, mode=0o600, owner=owner)
             await box.write_file(CERT, issued.cert_pem, mode=0o644)
             await box.write_file(CA, ca.cert_pem, mode=0o644)
-        await box.write_file(CONF, redis_conf(inventory, _password(inventory)), mode=0o600,
-                             owner=owner)
+        if change.payload.conf:
+            await box.write_file(CONF, redis_conf(inventory, _password(inventory)), mode=0o600,
+                                 owner=owner)
         if owner is not None:
             await box.run(["chown", owner, RUN_DIR, LOG_DIR, DATA_DIR], timeout=30)
-        if change.payload.restart:
-            done = await box.run(["sh", "-c", RESTART, "gluu-cache-restart", PID_FILE, CONF,
-                                  USER if has_user else ""], timeout=60, check=False)
+        daemon = redis_daemon(has_user)
+        if change.payload.definition is not None:
+            await install_definition(handle, daemon, change.payload.init, daemon.text(change.payload.init))
+        if change.payload.action is not None:
+            done = await box.run(daemon.control(change.payload.init, change.payload.action),
+                                 timeout=60, check=False)
             if not done.ok:
                 raise NodeCheckError(handle.name, f"Redis did not start: "
                                      f"{done.first_error_line()}; read {LOG_DIR}/redis.log")
@@ -197,5 +195,19 @@ class CacheClientStep(Step):
             await box.write_file(CLIENT_PASSWORD, _password(inventory), mode=0o600)
 
 
+class CacheBootStep(BootServicesStep):
+    name = "cache-boot"
+    title = "Redis started when the cache host boots"
+    scope = "cache"
+    reads = touches = (CACHE_BOOT_FACTS,)
+    area = CACHE_BOOT_FACTS
+
+    def services(self, inventory: Inventory, init: InitSystem) -> tuple[Service, ...]:
+        return (redis_daemon(True).service(init),)  # the name is the same either way
+
+    def refused(self, inventory: Inventory, facts: BootFacts) -> tuple[str, str] | None:
+        return None
+
+
 def cache_steps() -> list[Step]:
-    return [CacheInstallStep(), CacheServerStep(), CacheClientStep()]
+    return [CacheInstallStep(), CacheServerStep(), CacheBootStep(), CacheClientStep()]

@@ -273,10 +273,11 @@ class Lab:
         state = LabState.load(self.layout.state_file)
         if state is None or not state.complete:
             raise LabError(f"no running lab in {self.layout.dir}; run 'gluu-cluster lab up'")
-        for node in state.lab_nodes(self.layout):
+        hosts = [*state.lab_nodes(self.layout), *state.front_hosts(self.layout)]
+        for node in hosts:
             if node.name == name:
                 return state, node
-        raise LabError(f"the lab has no node '{name}' (it has {', '.join(state.nodes)})")
+        raise LabError(f"the lab has no node '{name}' (it has {', '.join(h.name for h in hosts)})")
 
     def halt(self, name: str, hard: bool = True) -> int:
         """End every process of the node (SIGKILL at once when ``hard``: a crash or a
@@ -311,7 +312,8 @@ class Lab:
             raise LabError(f"{name} is running; halt it first ('gluu-cluster lab reboot')")
         clear_run(node)
         self._boot(node)
-        self._wait_ready(node, state.ssh_port, server_for(state.engine))
+        is_node = name in state.nodes  # a front host runs no LDAP server
+        self._wait_ready(node, state.ssh_port, server_for(state.engine) if is_node else None)
 
     def reboot(self, name: str, hard: bool = False) -> str:
         started = time.monotonic()
