@@ -7,9 +7,14 @@ Usage: .venv/bin/python scripts/demo_show.py gluu-lab/cluster.yaml
 from __future__ import annotations
 
 import asyncio
+import http.client
+import json
+import ssl
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
 
 from gluu_cluster.connection import ClusterConnection, NodeHandle
 from gluu_cluster.facts.cache import FactCache
@@ -78,6 +83,36 @@ async def fingerprints(cluster: ClusterConnection) -> None:
             print(f"  {name:<20} {next(iter(values))[:29]}...  {verdict}")
 
 
+def front(path: str) -> None:
+    """Through the balancer (the lab's stand-in Gluu application on every node): which
+    nodes serve, and a login session started on one node read on another."""
+    inventory = load_inventory(path)
+    balancer = inventory.load_balancer
+    if balancer is None or inventory.cache.type == "none":
+        return
+    cert = Path(path).parent / "nodes" / inventory.primary_node.name / "root/etc/certs/httpd.crt"
+    context = ssl.create_default_context(cafile=str(cert))
+    context.check_hostname = False  # addresses, not the certificate's name
+
+    def get(address: str, port: int, url: str) -> dict[str, Any]:
+        conn = http.client.HTTPSConnection(address, port, timeout=15, context=context)
+        try:
+            conn.request("GET", url)
+            return dict(json.loads(conn.getresponse().read()))
+        finally:
+            conn.close()
+
+    served = [get(balancer.host.address, balancer.port, f"/oxauth/demo/{i}")["node"]
+              for i in range(2 * len(inventory.nodes))]
+    print(f"balancer {balancer.host.name}: {len(served)} requests served by "
+          + ", ".join(f"{n} {served.count(n)}" for n in sorted(set(served))))
+    made = get(balancer.host.address, balancer.port, "/oxauth/session/new")
+    other = next(n for n in inventory.nodes if n.name != made["node"])
+    seen = get(other.address, balancer.node_port, f"/oxauth/session/{made['session']}")
+    print(f"cache: a session started on {made['node']} (through the balancer) read on "
+          f"{other.name}: {'yes' if seen.get('data') else 'NO'}")
+
+
 async def main(path: str) -> None:
     inventory = load_inventory(path)
     nodes = [n.name for n in inventory.nodes]
@@ -85,6 +120,7 @@ async def main(path: str) -> None:
         await ldap_write(cluster, nodes[0], nodes[-1])
         await file_edit(cluster, nodes[1 % len(nodes)], nodes[0])
         await fingerprints(cluster)
+    front(path)
 
 
 if __name__ == "__main__":
