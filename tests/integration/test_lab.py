@@ -86,7 +86,7 @@ def test_each_node_runs_its_own_slapd_with_a_gluu_tree(lab: RunningLab) -> None:
         async with ClusterConnection(lab.inventory) as cluster:
             return {h.name: await count_entries(cluster, h.name) for h in cluster.nodes}
 
-    base = 5 + 1 + 1 + 4  # suffix and 4 OUs, admin group, one client, 4 scopes
+    base = 5 + 1 + 1 + 4 + 1  # suffix and 4 OUs, admin group, one client, 4 scopes, Gluu config
     found = asyncio.run(counts())
     assert found == {"node1": base + 1 + lab.entries, "node2": base, "node3": base}
 
