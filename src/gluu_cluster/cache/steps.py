@@ -12,7 +12,7 @@ from ..connection import NodeHandle
 from ..errors import NodeCheckError
 from ..inventory import Inventory
 from ..packages import PackageInstallStep, install
-from ..pki.ca import ClusterCA, cluster_ca
+from ..pki.ca import inventory_ca
 from ..plan import Blocked, Change, NoOp, Outcome, Payload, Run, Step
 from .facts import CACHE_BOOT_FACTS, CACHE_CLIENT_FACTS, CACHE_HOST_FACTS, CacheHostFacts
 from .render import (
@@ -37,10 +37,6 @@ from .render import (
 SERVER_PACKAGES = {"apt-get": ["redis-server"], "dnf": ["redis"], "yum": ["redis"]}
 CLIENT_PACKAGES = {"apt-get": ["redis-tools"], "dnf": ["redis"], "yum": ["redis"]}
 
-
-
-def _ca(inventory: Inventory, create: bool) -> ClusterCA | None:
-    return cluster_ca(inventory.local_path(inventory.pki.directory), inventory.cluster, create)
 
 
 def _password(inventory: Inventory) -> str:
@@ -88,7 +84,7 @@ class CacheServerStep(Step):
         init = (await run.facts.of(CACHE_BOOT_FACTS, handle)).init
         host = cache_host(inventory)
         reasons = []
-        ca = _ca(inventory, False)
+        ca = inventory_ca(inventory, False)
         why = "no cluster CA yet" if ca is None else ca.check_node_cert(facts.cert, host.name,
                                                                        host.address)
         if why is not None:
@@ -124,7 +120,7 @@ class CacheServerStep(Step):
         has_user = (await box.run(["id", "-u", USER], timeout=30, check=False)).ok
         owner = f"{USER}:{USER}" if has_user else None
         if change.payload.reissue:
-            ca = _ca(inventory, True)
+            ca = inventory_ca(inventory, True)
             assert ca is not None
             issued = ca.issue(host.name, host.address)
             await box.write_file(KEY, issued.key_pem, mode=0o600, owner=owner)
@@ -164,7 +160,7 @@ class CacheClientStep(Step):
     async def plan_node(self, handle: NodeHandle, run: Run) -> Outcome:
         inventory = run.inventory
         facts = await run.facts.of(CACHE_CLIENT_FACTS, handle)
-        ca = _ca(inventory, False)
+        ca = inventory_ca(inventory, False)
         reasons = []
         install = None
         if not facts.redis_cli:
@@ -188,7 +184,7 @@ class CacheClientStep(Step):
         if change.payload.install is not None:
             await install(handle, change.payload.install, CLIENT_PACKAGES[change.payload.install])
         if change.payload.files:
-            ca = _ca(inventory, True)
+            ca = inventory_ca(inventory, True)
             assert ca is not None
             await box.run(["mkdir", "-p", CLIENT_DIR], timeout=30)
             await box.write_file(CLIENT_CA, ca.cert_pem, mode=0o644)

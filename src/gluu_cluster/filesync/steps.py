@@ -13,7 +13,7 @@ from ..boot.facts import BOOT_FACTS, InitSystem
 from ..connection import NodeHandle
 from ..errors import NodeCheckError
 from ..inventory import Inventory
-from ..pki.ca import ClusterCA, cluster_ca
+from ..pki.ca import inventory_ca
 from ..plan import Blocked, Change, NoOp, Outcome, Payload, Run, Step
 from .csync2 import Csync2
 from .facts import FILESYNC_FACTS, TOOLS
@@ -75,10 +75,6 @@ class FileSyncInstallStep(Step):
                                      + " && ".join(" ".join(c) for c in commands))
 
 
-def _ca(inventory: Inventory, create: bool) -> ClusterCA | None:
-    return cluster_ca(inventory.local_path(inventory.pki.directory), inventory.cluster, create)
-
-
 @dataclass(frozen=True)
 class ConfigPayload(Payload):
     reissue: bool  # a new TLS certificate from the cluster CA
@@ -105,7 +101,8 @@ class FileSyncConfigStep(Step):
                 reasons.append(f"write {managed.path}" + (" (0600)" if managed.secret else ""))
             elif have.mode != managed.mode:
                 reasons.append(f"set {managed.path} to mode {managed.mode:04o}")
-        why = tls_problem(_ca(inventory, False), facts.certificate, handle.name, handle.node.address)
+        why = tls_problem(inventory_ca(inventory, False), facts.certificate, handle.name,
+                          handle.node.address)
         if why is not None:
             reasons.append(f"issue a TLS certificate from the cluster CA ({why})")
         if not reasons:
@@ -125,7 +122,7 @@ class FileSyncConfigStep(Step):
             assert managed.content is not None
             await container.write_file(managed.path, managed.content, mode=managed.mode)
         if change.payload.reissue:
-            ca = _ca(inventory, True)
+            ca = inventory_ca(inventory, True)
             assert ca is not None
             issued = ca.issue(handle.name, handle.node.address)
             key_path, cert_path = tls_paths(settings)

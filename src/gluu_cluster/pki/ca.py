@@ -170,6 +170,12 @@ def cluster_ca(directory: Path, cluster: str, create: bool) -> ClusterCA | None:
     return None
 
 
+def inventory_ca(inventory: Inventory, create: bool) -> ClusterCA | None:
+    """The inventory's cluster CA (in pki.directory beside it); made now only when
+    ``create`` (apply), never while planning."""
+    return cluster_ca(inventory.local_path(inventory.pki.directory), inventory.cluster, create)
+
+
 def cluster_ca_pem(inventory: Inventory) -> bytes | None:
     """The cluster CA certificate when LDAP TLS uses one (Java clients of slapd trust it)."""
     if inventory.ldap is None:

@@ -17,7 +17,7 @@ from ..errors import NodeCheckError
 from ..inventory import CertificateSet, Inventory
 from ..plan import Blocked, Change, NoOp, Outcome, Payload, Run, Step
 from ..secrets import Secret
-from .ca import cluster_ca, cluster_ca_pem
+from .ca import cluster_ca_pem, inventory_ca
 from .certset import SetFile
 from .facts import PKI_FACTS, PKIFacts
 from .keystores import keystore_problems
@@ -167,7 +167,7 @@ class ClusterCAStep(Step):
 
     async def apply_change(self, handle: NodeHandle, change: Change, run: Run) -> None:
         inventory = run.inventory
-        cluster_ca(inventory.local_path(inventory.pki.directory), inventory.cluster, True)
+        inventory_ca(inventory, True)
 
 
 def cert_steps(inventory: Inventory) -> list[Step]:

@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 
 from ...connection import NodeHandle
 from ...errors import LDAPCommandError
-from ...pki.ca import ClusterCA, cluster_ca
+from ...pki.ca import ClusterCA, inventory_ca
 from ...plan import Blocked, Change, NoOp, Outcome, Payload, Run, Step
 from .facts import OPENDJ_FACTS, OpenDJFacts, ldap_of
 from .tools import SECRET_PREAMBLE, STEP_TOOLS, dsconfig_batch
@@ -114,7 +114,7 @@ class OpenDJTLSStep(Step):
                            "file-based key store; nothing changed",
                            "enable the LDAPS connection handler with a JKS or PKCS12 key "
                            "manager provider (OpenDJ's setup --ldapsPort does), then apply again")
-        ca = cluster_ca(inventory.local_path(inventory.pki.directory), inventory.cluster, False)
+        ca = inventory_ca(inventory, False)
         reasons = _why_not(ca, facts, handle)
         unset = [u.listener for u in facts.key_uses if u.nickname != ALIAS]
         if not reasons and not unset:
@@ -134,7 +134,7 @@ class OpenDJTLSStep(Step):
     async def apply_change(self, handle: NodeHandle, change: Change, run: Run) -> None:
         assert isinstance(change.payload, TLSPayload)
         inventory = run.inventory
-        ca = cluster_ca(inventory.local_path(inventory.pki.directory), inventory.cluster, True)
+        ca = inventory_ca(inventory, True)
         assert ca is not None
         issued = ca.issue(handle.name, handle.node.address)
         password = secrets.token_urlsafe(24)

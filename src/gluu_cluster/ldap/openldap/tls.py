@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...connection import NodeHandle
-from ...pki.ca import cluster_ca
+from ...pki.ca import inventory_ca
 from ...plan import Change, NoOp, Outcome, Payload, Run, Step
 from .common import directory_of, ldap_of
 from .desired import CA_FILE, CERT_FILE, KEY_FILE, NODE_TLS_DIR
@@ -35,7 +35,7 @@ class LDAPTLSStep(Step):
     async def plan_node(self, handle: NodeHandle, run: Run) -> Outcome:
         inventory = run.inventory
         facts = await run.facts.of(OPENLDAP_FACTS, handle)
-        ca = cluster_ca(inventory.local_path(inventory.pki.directory), inventory.cluster, False)
+        ca = inventory_ca(inventory, False)
         reasons: list[str] = []
         reissue = False
         if ca is None:
@@ -61,7 +61,7 @@ class LDAPTLSStep(Step):
     async def apply_change(self, handle: NodeHandle, change: Change, run: Run) -> None:
         assert isinstance(change.payload, TLSPayload)
         inventory = run.inventory
-        ca = cluster_ca(inventory.local_path(inventory.pki.directory), inventory.cluster, True)
+        ca = inventory_ca(inventory, True)
         assert ca is not None
         settings = ldap_of(inventory)
         container = handle.container
