@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..cache.render import cache_password
 from ..errors import GluuClusterError
 from ..facts.cache import FactCache
 from ..problems import Problem, define
@@ -48,8 +49,7 @@ async def _config_problems(cache: FactCache) -> list[Problem]:
         return []
     if facts.config is None:
         return []
-    password = (inventory.cache.password.resolve(inventory.base_dir).reveal()
-                if inventory.cache.type != "none" and inventory.cache.password else None)
+    password = cache_password(inventory)
     salt = facts.salt.reveal() if facts.salt is not None else None
     stale = wanted_values(facts.config, inventory, password if salt else None, salt)
     if password is not None and salt is None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from ..cache.render import cache_host
 from ..inventory import Inventory
 from .encode import decode, encode
 
@@ -60,9 +61,7 @@ def _cache(value: str, inventory: Inventory, password: str, salt: str | None) ->
         data = {}
     if not isinstance(data, dict):
         data = {}
-    host = inventory.cache.host or (inventory.node(inventory.cache.node)
-                                    if inventory.cache.node else None)
-    assert host is not None
+    host = cache_host(inventory)
     redis = data.get("redisConfiguration")
     redis = dict(redis) if isinstance(redis, dict) else {}
     wanted = {"redisProviderType": "STANDALONE",

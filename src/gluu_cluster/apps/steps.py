@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..cache.render import cache_password
 from ..connection import NodeHandle
-from ..inventory import Inventory
 from ..ldap.engines import engine_for
 from ..ldap.entry import Entry
 from ..plan import Blocked, Change, NoOp, Outcome, Payload, Run, Step
@@ -65,12 +65,6 @@ class LDAPFailoverStep(Step):
                                         change.payload.servers], timeout=30)
 
 
-def _cache_password(inventory: Inventory) -> str | None:
-    if inventory.cache.type == "none" or inventory.cache.password is None:
-        return None
-    return inventory.cache.password.resolve(inventory.base_dir).reveal()
-
-
 @dataclass(frozen=True)
 class ConfigPayload(Payload):
     dn: str
@@ -95,7 +89,7 @@ class GluuLDAPConfigStep(Step):
             return NoOp(handle.name, self.name, "no Gluu configuration entry (gluuConfiguration "
                         "or gluuAppliance) in the directory: nothing to set")
         inventory = run.inventory
-        password = _cache_password(inventory)
+        password = cache_password(inventory)
         salt = facts.salt.reveal() if facts.salt is not None else None
         if password is not None and salt is None:
             return Blocked(handle.name, self.name, f"the cache password cannot be stored for "

@@ -75,6 +75,15 @@ def cache_host(inventory: Inventory) -> Host:
     return inventory.node(settings.node)
 
 
+def cache_password(inventory: Inventory) -> str | None:
+    """The shared cache's password (the inventory requires one for redis); None without
+    a cache."""
+    secret = inventory.cache.password
+    if inventory.cache.type == "none" or secret is None:
+        return None
+    return secret.resolve(inventory.base_dir).reveal()
+
+
 def _quote_ok(password: str) -> str:
     if any(c in password for c in '"\\\n\r'):
         raise ValueError("the cache password must not contain quotes, backslashes or newlines")

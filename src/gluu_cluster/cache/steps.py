@@ -29,6 +29,7 @@ from .render import (
     RUN_DIR,
     USER,
     cache_host,
+    cache_password,
     redis_conf,
     redis_daemon,
     sha256,
@@ -40,9 +41,9 @@ CLIENT_PACKAGES = {"apt-get": ["redis-tools"], "dnf": ["redis"], "yum": ["redis"
 
 
 def _password(inventory: Inventory) -> str:
-    secret = inventory.cache.password
-    assert secret is not None  # the inventory requires one for redis
-    return secret.resolve(inventory.base_dir).reveal()
+    password = cache_password(inventory)
+    assert password is not None  # these steps run only with a redis cache, which needs one
+    return password
 
 
 class CacheInstallStep(PackageInstallStep):
