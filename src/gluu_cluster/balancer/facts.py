@@ -7,9 +7,7 @@ from dataclasses import dataclass
 
 from cryptography import x509
 
-from ..boot.facts import FACT_SCRIPT as BOOT_SCRIPT
-from ..boot.facts import InitSystem, boot_args
-from ..boot.facts import parse_facts as parse_boot
+from ..boot.daemons import DEFINITIONS_SCRIPT, definition_digests
 from ..connection import NodeHandle
 from ..facts.cache import ScriptArea
 from ..facts.script import Sections
@@ -19,9 +17,8 @@ from .render import CERT, CONF, DRAINED, NGINX, NODE_CERT, PID_FILE, parse_drain
 
 # $1 config, $2 drained list, $3 PID file, $4 served certificate, $5 and $6 the service's
 # SysV script and systemd unit (which one counts depends on the host's init).
-FACT_SCRIPT = MANAGER_PROBE + r"""
+FACT_SCRIPT = MANAGER_PROBE + DEFINITIONS_SCRIPT + r"""
 present() { [ -e "$1" ] || return 3; cat -- "$1"; }
-digest() { [ -e "$1" ] || return 3; sha256sum < "$1" | cut -d' ' -f1; }
 running() {
   [ -e "$1" ] || return 3
   pid=$(cat -- "$1") && [ -n "$pid" ] && kill -0 "$pid" 2> /dev/null || return 1
@@ -35,8 +32,7 @@ section conf present "$1"
 section drained present "$2"
 section pid running "$3"
 section cert present "$4"
-section def.sysv digest "$5"
-section def.systemd digest "$6"
+definitions "$5" "$6"
 if command -v nginx > /dev/null 2>&1 && [ -e "$1" ]; then section test nginx -e /dev/stderr -t -q -c "$1"; fi
 """
 
@@ -71,21 +67,13 @@ def parse_facts(host: str, _inventory: Inventory, sections: Sections) -> Balance
         definitions=definition_digests(sections))
 
 
-def definition_digests(sections: Sections) -> dict[str, str]:
-    return {init: s.out.strip() for init, s in sections.named("def") if s.ok}
-
-
 def _args(_handle: NodeHandle, _inventory: Inventory, _down: frozenset[str]) -> list[str]:
-    return [CONF, DRAINED, PID_FILE, CERT, NGINX.path(InitSystem.SYSV),
-            NGINX.path(InitSystem.SYSTEMD)]
+    return [CONF, DRAINED, PID_FILE, CERT, *NGINX.definition_paths()]
 
 
 BALANCER_FACTS = ScriptArea("balancer", FACT_SCRIPT, _args, parse_facts, scope="balancer")
 # The host's init system and whether nginx's service starts at boot.
-BALANCER_BOOT_FACTS = ScriptArea(
-    "boot-balancer", BOOT_SCRIPT,
-    lambda handle, _i, _d: boot_args(handle, [NGINX.service(i) for i in InitSystem]),
-    parse_boot, on_host=True, scope="balancer")
+BALANCER_BOOT_FACTS = NGINX.boot_facts("boot-balancer", "balancer")
 
 
 @dataclass(frozen=True)

@@ -3,15 +3,13 @@ written, nginx started or reloaded (gracefully)."""
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 from ..boot.daemons import install_definition
-from ..boot.facts import BootFacts, InitSystem, Service
-from ..boot.steps import BootServicesStep
+from ..boot.facts import InitSystem
+from ..boot.steps import DaemonBootStep
 from ..connection import NodeHandle
 from ..errors import NodeCheckError
-from ..inventory import Inventory
 from ..packages import PackageInstallStep
 from ..plan import Blocked, Change, NoOp, Outcome, Payload, Run, Step
 from .facts import BALANCER_BOOT_FACTS, BALANCER_FACTS, WEB_CERT_FACTS, BalancerFacts
@@ -98,10 +96,8 @@ class BalancerConfigStep(Step):
         cert_from = None if facts.cert_sha256 == cert.sha256 else source.name
         if cert_from is not None:
             details.append(f"{CERT}, {KEY}: the web server key pair of {source.name}")
-        definition: str | None = NGINX.text(init)
-        if facts.definitions.get(init.value) == hashlib.sha256(NGINX.text(init).encode()).hexdigest():
-            definition = None
-        else:
+        definition = NGINX.stale_definition(init, facts.definitions)
+        if definition is not None:
             details.append(f"{NGINX.path(init)}: nginx as a service of the host's {init.value} "
                            "init")
         start = facts.pid is None
@@ -147,18 +143,13 @@ class BalancerConfigStep(Step):
                                  f"{done.first_error_line()}; read {ERROR_LOG}")
 
 
-class BalancerBootStep(BootServicesStep):
+class BalancerBootStep(DaemonBootStep):
     name = "balancer-boot"
     title = "nginx started when the balancer boots"
     scope = "balancer"
     reads = touches = (BALANCER_BOOT_FACTS,)
     area = BALANCER_BOOT_FACTS
-
-    def services(self, inventory: Inventory, init: InitSystem) -> tuple[Service, ...]:
-        return (NGINX.service(init),)
-
-    def refused(self, inventory: Inventory, facts: BootFacts) -> tuple[str, str] | None:
-        return None
+    daemon = NGINX
 
 
 def balancer_steps() -> list[Step]:

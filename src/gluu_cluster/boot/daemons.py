@@ -6,14 +6,31 @@ container's start runs. ``apply`` starts, reloads and restarts it through that s
 
 from __future__ import annotations
 
+import hashlib
 import posixpath
 import shlex
 from dataclasses import dataclass
 
-from ..connection import NodeHandle
-from .facts import INIT_D, InitSystem, Service
+from ..connection import NodeHandle, Scope
+from ..facts.cache import ScriptArea
+from ..facts.script import Sections
+from .facts import FACT_SCRIPT as BOOT_SCRIPT
+from .facts import INIT_D, BootFacts, InitSystem, Service, boot_args
+from .facts import parse_facts as parse_boot
 
 START_DEADLINE = 20  # seconds for the daemon to write its PID file
+
+# For a fact script: `definitions SCRIPT UNIT` prints the sha256 of each form of a
+# daemon's service definition there is (which one counts depends on the host's init).
+DEFINITIONS_SCRIPT = r"""
+_definition() { [ -e "$1" ] || return 3; sha256sum < "$1" | cut -d' ' -f1; }
+definitions() { section def.sysv _definition "$1"; section def.systemd _definition "$2"; }
+"""
+
+
+def definition_digests(sections: Sections) -> dict[str, str]:
+    """init system's value ("sysv", "systemd") -> the sha256 of that definition."""
+    return {init: s.out.strip() for init, s in sections.named("def") if s.ok}
 
 
 @dataclass(frozen=True)
@@ -38,6 +55,22 @@ class Daemon:
 
     def text(self, init: InitSystem) -> str:
         return self._unit() if init is InitSystem.SYSTEMD else self._script()
+
+    def definition_paths(self) -> list[str]:
+        """The arguments of DEFINITIONS_SCRIPT's `definitions`."""
+        return [self.path(InitSystem.SYSV), self.path(InitSystem.SYSTEMD)]
+
+    def stale_definition(self, init: InitSystem, digests: dict[str, str]) -> str | None:
+        """The definition to write for this init, None when the host has it already."""
+        text = self.text(init)
+        return None if digests.get(init.value) == hashlib.sha256(text.encode()).hexdigest() else text
+
+    def boot_facts(self, name: str, scope: Scope) -> ScriptArea[BootFacts]:
+        """The area that reads its host's init system and whether this daemon starts at boot."""
+        return ScriptArea(
+            name, BOOT_SCRIPT,
+            lambda handle, _i, _d: boot_args(handle, [self.service(i) for i in InitSystem]),
+            parse_boot, on_host=True, scope=scope)
 
     def control(self, init: InitSystem, action: str) -> list[str]:
         """argv of start | stop | restart | reload through the host's init system."""

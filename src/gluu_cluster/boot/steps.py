@@ -10,6 +10,7 @@ from ..connection import NodeHandle
 from ..facts.cache import FactArea
 from ..inventory import Inventory
 from ..plan import Blocked, Change, NoOp, Outcome, Payload, Run, Step
+from .daemons import Daemon
 from .facts import BOOT_FACTS, START_LEVELS, BootFacts, InitSystem, Service, ldap_service, wanted
 
 # $1 the script's name: S links in the start runlevels, K links in the others (what
@@ -81,3 +82,15 @@ class BootServicesStep(Step):
             else:
                 await handle.container.run(["sh", "-c", ENABLE_SYSV, "enable-sysv", service.name],
                                            timeout=30)
+
+
+class DaemonBootStep(BootServicesStep):
+    """A host in front: its one daemon (``daemon``) started at boot; nothing to refuse."""
+
+    daemon: ClassVar[Daemon]
+
+    def services(self, inventory: Inventory, init: InitSystem) -> tuple[Service, ...]:
+        return (self.daemon.service(init),)
+
+    def refused(self, inventory: Inventory, facts: BootFacts) -> tuple[str, str] | None:
+        return None

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..boot.daemons import Daemon
-from ..boot.facts import FACT_SCRIPT as BOOT_SCRIPT
-from ..boot.facts import InitSystem, boot_args
-from ..boot.facts import parse_facts as parse_boot
+from ..boot.daemons import DEFINITIONS_SCRIPT, Daemon, definition_digests
 from ..connection import NodeHandle
 from ..facts.cache import ScriptArea
 from ..facts.script import Sections
@@ -18,7 +15,7 @@ from .render import CERT, CLIENT_CA, CLIENT_PASSWORD, CONF, PID_FILE, USER, cach
 # $1 config, $2 PID file, $3 certificate, $4 the package's user, $5 and $6 the service's
 # SysV script and systemd unit. The configuration holds the password: only its digest
 # leaves the host.
-HOST_SCRIPT = MANAGER_PROBE + r"""
+HOST_SCRIPT = MANAGER_PROBE + DEFINITIONS_SCRIPT + r"""
 present() { [ -e "$1" ] || return 3; cat -- "$1"; }
 digest() { [ -e "$1" ] || return 3; stat -c %a -- "$1" && sha256sum < "$1"; }
 running() {
@@ -34,8 +31,7 @@ section conf digest "$1"
 section pid running "$2"
 section cert present "$3"
 section user id -u "$4"
-section def.sysv digest "$5"
-section def.systemd digest "$6"
+definitions "$5" "$6"
 """
 
 
@@ -70,20 +66,16 @@ def parse_host(_host: str, _inventory: Inventory, sections: Sections) -> CacheHo
         pid=int(pid) if sections["pid"].ok and pid.isdigit() else None,
         cert=sections["cert"].stdout if sections["cert"].ok else None,
         has_user=sections["user"].ok,
-        definitions={init: d.split()[1] for init, d in
-                     ((i, s.out) for i, s in sections.named("def") if s.ok) if len(d.split()) > 1})
+        definitions=definition_digests(sections))
 
 
 CACHE_HOST_FACTS = ScriptArea(
     "cache-host", HOST_SCRIPT,
-    lambda _h, _i, _d: [CONF, PID_FILE, CERT, USER, redis_daemon(True).path(InitSystem.SYSV),
-                        redis_daemon(True).path(InitSystem.SYSTEMD)],
+    lambda _h, _i, _d: [CONF, PID_FILE, CERT, USER, *redis_daemon(True).definition_paths()],
     parse_host, scope="cache")
 # The host's init system and whether Redis's service starts at boot.
-CACHE_BOOT_FACTS = ScriptArea(
-    "boot-cache", BOOT_SCRIPT,
-    lambda handle, _i, _d: boot_args(handle, [redis_daemon(True).service(i) for i in InitSystem]),
-    parse_boot, on_host=True, scope="cache")
+# (The service's name and paths are the same whether Redis runs as its own user or not.)
+CACHE_BOOT_FACTS = redis_daemon(True).boot_facts("boot-cache", "cache")
 
 # $1 CA, $2 password file, $3 cache address, $4 port. The password goes to redis-cli in
 # its environment (REDISCLI_AUTH), never in its arguments.

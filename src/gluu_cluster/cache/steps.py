@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..boot.daemons import install_definition
-from ..boot.facts import BootFacts, InitSystem, Service
-from ..boot.steps import BootServicesStep
+from ..boot.facts import InitSystem
+from ..boot.steps import DaemonBootStep
 from ..connection import NodeHandle
 from ..errors import NodeCheckError
 from ..inventory import Inventory
@@ -95,10 +95,8 @@ class CacheServerStep(Step):
         if conf:
             reasons.append(f"write {CONF} (0600: it holds the password)")
         action = ("start" if facts.pid is None else "restart" if reasons else None)
-        definition: str | None = facts.daemon.text(init)
-        if facts.definitions.get(init.value) == sha256(facts.daemon.text(init)):
-            definition = None
-        else:
+        definition = facts.daemon.stale_definition(init, facts.definitions)
+        if definition is not None:
             reasons.append(f"{facts.daemon.path(init)}: Redis as a service of the host's "
                            f"{init.value} init")
         if not reasons and action is None:
@@ -134,7 +132,7 @@ class CacheServerStep(Step):
             await box.run(["chown", owner, RUN_DIR, LOG_DIR, DATA_DIR], timeout=30)
         daemon = redis_daemon(has_user)
         if change.payload.definition is not None:
-            await install_definition(handle, daemon, change.payload.init, daemon.text(change.payload.init))
+            await install_definition(handle, daemon, change.payload.init, change.payload.definition)
         if change.payload.action is not None:
             done = await box.run(daemon.control(change.payload.init, change.payload.action),
                                  timeout=60, check=False)
@@ -192,18 +190,13 @@ class CacheClientStep(Step):
             await box.write_file(CLIENT_PASSWORD, _password(inventory), mode=0o600)
 
 
-class CacheBootStep(BootServicesStep):
+class CacheBootStep(DaemonBootStep):
     name = "cache-boot"
     title = "Redis started when the cache host boots"
     scope = "cache"
     reads = touches = (CACHE_BOOT_FACTS,)
     area = CACHE_BOOT_FACTS
-
-    def services(self, inventory: Inventory, init: InitSystem) -> tuple[Service, ...]:
-        return (redis_daemon(True).service(init),)  # the name is the same either way
-
-    def refused(self, inventory: Inventory, facts: BootFacts) -> tuple[str, str] | None:
-        return None
+    daemon = redis_daemon(True)  # the service's name is the same either way
 
 
 def cache_steps() -> list[Step]:
