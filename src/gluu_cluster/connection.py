@@ -87,10 +87,8 @@ class ClusterConnection:
         if scope == "balancer":
             lb = inventory.load_balancer
             return [self.handle(lb.host.name)] if lb is not None else []
-        if inventory.cache.type == "none":
-            return []
-        where = inventory.cache.node or (inventory.cache.host.name if inventory.cache.host else None)
-        return [self.handle(where)] if where is not None else []
+        host = inventory.cache_host()
+        return [self.handle(host.name)] if host is not None else []
 
     def handle(self, name: str) -> NodeHandle:
         for handle in [*self.nodes, *self.services]:

@@ -526,6 +526,16 @@ class Inventory(_Model):
             hosts["cache.host"] = self.cache.host
         return hosts
 
+    def cache_host(self) -> Host | None:
+        """Where Redis runs: its own host, or the node the inventory names; None without a
+        cache."""
+        if self.cache.type == "none":
+            return None
+        if self.cache.host is not None:
+            return self.cache.host
+        assert self.cache.node is not None  # the section's validator requires one of them
+        return self.node(self.cache.node)
+
     @property
     def cache_refresh_node(self) -> Node:
         name = self.gluu.cache_refresh_node

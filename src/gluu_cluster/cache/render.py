@@ -67,12 +67,10 @@ def redis_daemon(has_user: bool) -> Daemon:
 
 
 def cache_host(inventory: Inventory) -> Host:
-    """Where Redis runs: its own host, or the node the inventory names."""
-    settings = inventory.cache
-    if settings.host is not None:
-        return settings.host
-    assert settings.node is not None
-    return inventory.node(settings.node)
+    """Where Redis runs (the cache's code runs only with a cache)."""
+    host = inventory.cache_host()
+    assert host is not None
+    return host
 
 
 def cache_password(inventory: Inventory) -> str | None:
