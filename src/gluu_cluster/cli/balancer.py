@@ -9,7 +9,7 @@ from ..balancer.facts import BALANCER_FACTS
 from ..balancer.render import CONF_DIR, DRAINED, render_drained
 from ..balancer.steps import balancer_steps
 from ..connection import ClusterConnection
-from ..errors import UsageError
+from ..errors import StepError, UsageError
 from ..plan import Run
 from .common import ACCEPT_NEW_OPTION, INVENTORY_OPTION, load, on_cluster
 from .output import console
@@ -39,7 +39,9 @@ def _set_rotation(inventory_path: str, node: str, drain: bool, force: bool,
         await handle.container.run(["mkdir", "-p", CONF_DIR], timeout=30)
         await handle.container.write_file(DRAINED, render_drained(drained), mode=0o644)
         run.facts.touched(handle.name, (BALANCER_FACTS,))
-        await apply_steps(balancer_steps(), run)
+        result = await apply_steps(balancer_steps(), run)
+        for refused in result.blocked:  # nginx was not reloaded: the drained list waits
+            raise StepError(refused.node, refused.step, f"{refused.reason}; {refused.fix}")
         if drain:
             return (f"{node} drained: {lb.host.name} sends it no new requests (nginx reloaded; "
                     f"requests under way finish); 'gluu-cluster undrain {node}' puts it back")
