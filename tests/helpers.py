@@ -6,7 +6,8 @@ import os
 import subprocess
 import sys
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 
@@ -32,3 +33,13 @@ def scan_command_lines(stop: threading.Event, seen: list[str]) -> None:
                     seen.append(raw.replace(b"\0", b" ").decode("utf-8", "replace"))
         ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True, check=False)
         seen.extend(ps.stdout.splitlines())
+
+
+def eventually(check: Callable[[], bool], what: str, timeout: float = 20.0) -> None:
+    """Poll ``check`` until it holds; fail naming ``what`` at the deadline."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"not within {timeout:g} s: {what}")

@@ -6,9 +6,8 @@ import http.client
 import json
 import ssl
 import threading
-import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -17,15 +16,6 @@ from gluu_cluster.lab.proc import read_pid
 from gluu_cluster.lab.webapp import PORT
 
 from .conftest import RunningLab
-
-
-def eventually(check: Callable[[], bool], seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"waited {seconds:g} s for {what}")
 
 
 class Front:

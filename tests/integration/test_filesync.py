@@ -13,14 +13,14 @@ import signal
 import sqlite3
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 
 from gluu_cluster.pki.ca import ClusterCA
-from tests.helpers import run_cli
+from tests.helpers import eventually, run_cli
 
 from .conftest import RunningLab, running_lab
 
@@ -34,15 +34,6 @@ STATE = "var/lib/csync2/gluu"
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningLab]:
     with running_lab(tmp_path_factory, "127.0.12.11", entries=20) as running:
         yield running
-
-
-def eventually(check: Callable[[], bool], what: str, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"not within {timeout:g} s: {what}")
 
 
 def settled(lab: RunningLab) -> bool:

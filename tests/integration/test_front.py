@@ -23,10 +23,10 @@ from gluu_cluster.ldap.entry import Entry
 from gluu_cluster.ldap.openldap.directory import NodeDirectory
 from gluu_cluster.status.gather import gather_status
 from gluu_cluster.web.server import Latest, _node_body
-from tests.helpers import run_cli, scan_command_lines
+from tests.helpers import eventually, run_cli, scan_command_lines
 
 from .conftest import RunningLab, running_lab
-from .front_helpers import Front, eventually
+from .front_helpers import Front
 
 BASE = "127.0.19.11"  # nodes .11-.13, front .14, cache .15
 
@@ -102,14 +102,14 @@ def test_gluus_ldap_configuration_names_every_server_the_cache_and_one_refresh_n
         json.dumps({**idp, "config": {**idp["config"], "servers": ["localhost:1636"]}}).encode()]})
     asyncio.run(_rewrite(lab, "node2", stale))
     eventually(lambda: "localhost:1636" in read_config(lab, "node1").first("oxIDPAuthentication"),
-               30, "the edit to replicate to node1")
+               "the edit to replicate to node1", timeout=30)
     code, data = status_json(lab.inventory_path)
     assert code == 0  # a warning
     assert [(p["code"], p["node"]) for p in data["problems"]] == [
         ("APPS-LDAP-CONFIG-STALE", "node1")]
     assert run_cli(["apply", "-i", str(lab.inventory_path), "--yes"]).returncode == 0
     eventually(lambda: "node3:1636" in read_config(lab, "node2").first("oxIDPAuthentication"),
-               30, "the mended value on node2")
+               "the mended value on node2", timeout=30)
     assert status_json(lab.inventory_path)[1]["problems"] == []
 
 
@@ -143,14 +143,15 @@ def test_a_node_whose_ldap_server_is_down_reads_another_replica(front: Front,
     pid = read_pid(lab.root("node1") / "run/slapd/slapd.pid")
     assert pid is not None
     os.kill(pid, signal.SIGTERM)
-    eventually(lambda: not alive(pid), 30, "node1's slapd to stop")
+    eventually(lambda: not alive(pid), "node1's slapd to stop", timeout=30)
     try:
         code, body = front.direct("node1", "/ldap")
         assert (code, body["ldap_server"], body["tried"]) == (200, "node2:1636", ["node1:1636"])
     finally:
         booted = run_cli(["lab", "reboot", "node1", "--lab-dir", str(lab.dir)])
         assert booted.returncode == 0, booted.stderr
-    eventually(lambda: status_json(lab.inventory_path)[0] == 0, 120, "the cluster to converge")
+    eventually(lambda: status_json(lab.inventory_path)[0] == 0, "the cluster to converge",
+               timeout=120)
     assert front.direct("node1", "/ldap")[1]["ldap_server"] == "node1:1636"
 
 
@@ -223,7 +224,7 @@ def test_cache_errors_are_one_line_naming_the_host(lab: RunningLab, front: Front
     pid = read_pid(lab.root("cache") / "run/gluu-cluster-redis/redis.pid")
     assert pid is not None
     os.kill(pid, signal.SIGKILL)
-    eventually(lambda: not alive(pid), 30, "Redis to end")
+    eventually(lambda: not alive(pid), "Redis to end", timeout=30)
     code, data = status_json(path)
     assert code == 1
     assert [(p["code"], p["node"]) for p in data["problems"]] == [("CACHE-DOWN", "cache")]
@@ -241,7 +242,7 @@ def test_the_balancer_and_the_cache_come_back_after_their_hosts_reboot(
     for host in ("front", "cache"):
         done = run_cli(["lab", "reboot", host, "--hard", "--lab-dir", str(lab.dir)])
         assert done.returncode == 0, done.stderr
-    eventually(lambda: status_json(lab.inventory_path)[0] == 0, 60, "status exit 0")
+    eventually(lambda: status_json(lab.inventory_path)[0] == 0, "status exit 0", timeout=60)
     code, data = status_json(lab.inventory_path)
     assert {s["role"]: s["state"] for s in data["services"]} == {"load balancer": "up",
                                                                  "cache": "up"}

@@ -16,10 +16,10 @@ from gluu_cluster.lab.opendj import PID_FILE
 from gluu_cluster.lab.proc import alive, read_pid
 from gluu_cluster.ldap.engines import engine_for
 from gluu_cluster.ldap.entry import Entry
-from tests.helpers import run_cli
+from tests.helpers import eventually, run_cli
 
 from .conftest import RunningLab, running_lab
-from .front_helpers import Front, eventually
+from .front_helpers import Front
 
 BASE = "127.0.23.11"  # nodes .11-.12, front .13, cache .14
 
@@ -68,7 +68,7 @@ def test_with_opendj_down_on_node1_its_application_reads_node2(lab: RunningLab) 
     pid = read_pid(lab.root("node1") / PID_FILE.lstrip("/"))
     assert pid is not None
     os.kill(pid, signal.SIGKILL)
-    eventually(lambda: not alive(pid), 30, "node1's OpenDJ to end")
+    eventually(lambda: not alive(pid), "node1's OpenDJ to end", timeout=30)
     try:
         code, body = front.direct("node1", "/ldap")
         assert (code, body["ldap_server"], body["tried"]) == (200, "node2:1636", ["node1:1636"])
@@ -79,6 +79,6 @@ def test_with_opendj_down_on_node1_its_application_reads_node2(lab: RunningLab) 
     finally:
         booted = run_cli(["lab", "reboot", "node1", "--lab-dir", str(lab.dir)], timeout=600)
         assert booted.returncode == 0, booted.stderr
-    eventually(lambda: run_cli(["status", "-i", str(lab.inventory_path)]).returncode == 0, 180,
-               "the cluster to converge after node1's boot")
+    eventually(lambda: run_cli(["status", "-i", str(lab.inventory_path)]).returncode == 0,
+               "the cluster to converge after node1's boot", timeout=180)
     assert front.direct("node1", "/ldap")[1]["ldap_server"] == "node1:1636"
