@@ -12,9 +12,10 @@ from ...plan import Change, NoOp, Outcome, Payload, Run, Step
 from ..engine import InitResult
 from .common import directory_of, ldap_of, main_db_or_fail, replication_password
 from .desired import ACCESSLOG_SUFFIX, assign_server_ids, provider_url, syncrepl_value
+from .directory import NodeDirectory
 from .facts import OPENLDAP_FACTS, LDAPFacts, read_facts
 from .initialise import initialise
-from .ldif_ops import Modify
+from .ldif_ops import Modify, add_entry
 from .service import ensure_running
 
 
@@ -149,8 +150,25 @@ class LDAPConsumersStep(Step):
         await directory.modify(modify.ldif())
         # slapd gives a freshly started provider a contextCSN for its own server ID that
         # no change carries, so peers never learn it and contextCSN sets never agree.
-        # One real write from this node (on our own account entry) makes the ID known.
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        await directory.modify(Modify(settings.replicator).replace(
-            "description", f"gluu-cluster replication account (read only); {handle.name} "
-            f"joined {stamp}").ldif())
+        # One real write from this node makes the ID known.
+        await announce(directory, settings, handle.name)
+
+
+def announce_dn(settings: LDAPSettings, node: str) -> str:
+    return f"cn={node},{settings.replicator}"
+
+
+async def announce(directory: NodeDirectory, settings: LDAPSettings, node: str) -> None:
+    """Write this node's own entry under the replicator account.
+
+    Each node writes only its own entry: when every node stamped the one replicator entry,
+    two stamps 30 ms apart (sooner than replication) met as a delta-syncrepl conflict that
+    slapd resolved differently on each replica (CI, stop 19: three CSNs for one entry)."""
+    dn = announce_dn(settings, node)
+    text = (f"gluu-cluster: {node} joined replication "
+            + time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+    if await directory.entry(dn, attrs=("1.1",)) is None:
+        await directory.modify(add_entry(dn, {"objectClass": ["organizationalRole"],
+                                              "cn": [node], "description": [text]}), add=True)
+    else:
+        await directory.modify(Modify(dn).replace("description", text).ldif())
