@@ -70,6 +70,14 @@ class ScriptArea(FactArea[T]):
         return self.parse(handle.name, inventory, sections)
 
 
+def _kept(task: asyncio.Task[T]) -> asyncio.Task[T]:
+    """A read's failure is kept for whoever asks; when nobody asks (the reader was cancelled,
+    e.g. serve stopping mid-read), it is not an unhandled error ("Task exception was never
+    retrieved" with a traceback on stderr)."""
+    task.add_done_callback(lambda t: None if t.cancelled() else t.exception())
+    return task
+
+
 class FactCache:
     def __init__(self, cluster: ClusterConnection) -> None:
         self.cluster = cluster
@@ -79,8 +87,8 @@ class FactCache:
         key = (area.name, handle.name)
         task = self._reads.get(key)
         if task is None:
-            task = asyncio.ensure_future(area.read(handle, self.cluster.inventory,
-                                                   self.cluster.down))
+            task = _kept(asyncio.ensure_future(area.read(handle, self.cluster.inventory,
+                                                         self.cluster.down)))
             self._reads[key] = task
         # A failure is kept too: within one run, asking again would only wait again.
         result: T = await asyncio.shield(task)
@@ -111,8 +119,8 @@ class FactCache:
                 pass  # cannot even be asked (a secret missing): read alone, it says why
         if len(areas) < 2:
             return
-        batch = asyncio.ensure_future(run_batch(handle.host, scripts,
-                                                max(a.timeout(inventory) for a in areas)))
+        batch = _kept(asyncio.ensure_future(run_batch(handle.host, scripts,
+                                                      max(a.timeout(inventory) for a in areas))))
 
         async def one(area: ScriptArea[Any]) -> Any:
             found = (await asyncio.shield(batch))[area.name]
@@ -121,7 +129,7 @@ class FactCache:
             return area.parse(handle.name, inventory, found)
 
         for area in areas:
-            self._reads[(area.name, handle.name)] = asyncio.ensure_future(one(area))
+            self._reads[(area.name, handle.name)] = _kept(asyncio.ensure_future(one(area)))
 
     async def every(self, area: FactArea[T]) -> dict[str, T]:
         """Every node's facts of the area, read in parallel; any failure raises, naming
