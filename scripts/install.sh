@@ -23,6 +23,10 @@ packages=(
   util-linux procps iproute2 iptables inotify-tools ca-certificates
   nginx-light redis-server redis-tools  # the lab's load balancer and shared cache (apply installs them on real hosts)
 )
+if [ "$dev" = 1 ]; then
+  # The status page's tests open it in real headless Chromium, with a font to draw it.
+  packages+=(chromium fonts-dejavu-core)
+fi
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

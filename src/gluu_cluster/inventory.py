@@ -447,6 +447,40 @@ class BalancerSettings(_Model):
         return paths
 
 
+class AlertSettings(_Model):
+    """Where 'serve' reports a change of state (web/alerts.py): a command that reads the
+    event as JSON on stdin, and/or an HTTP POST of the same JSON. Each event is delivered
+    once per hook, retried on failure, from a bounded queue the refresh loop never waits on."""
+
+    command: list[str] | None = Field(None, min_length=1)  # argv; argv[0] an absolute path
+    url: str | None = None
+    token: SecretRef | None = None  # sent to the URL as 'Authorization: Bearer ...'
+    retries: int = Field(3, ge=0, le=20)  # further tries after a failed delivery
+    timeout: float = Field(10, gt=0, le=300)  # seconds per try
+    queue: int = Field(100, ge=1, le=100_000)  # events waiting per hook; the oldest dropped
+
+    @field_validator("command")
+    @classmethod
+    def _argv(cls, argv: list[str] | None) -> list[str] | None:
+        if argv is not None and not argv[0].startswith("/"):
+            raise ValueError(f"'{argv[0]}' must be an absolute path (a list: program, then "
+                             "its arguments; no shell)")
+        return argv
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, url: str | None) -> str | None:
+        if url is not None and not re.fullmatch(r"https?://[^\s/?#]+[^\s]*", url):
+            raise ValueError(f"'{url}' is not an http:// or https:// URL")
+        return url
+
+    @model_validator(mode="after")
+    def _token_needs_url(self) -> AlertSettings:
+        if self.token is not None and self.url is None:
+            raise ValueError("'token' is sent to 'url': give the url too")
+        return self
+
+
 class Inventory(_Model):
     cluster: NodeName
     primary: str | None = None
@@ -463,6 +497,7 @@ class Inventory(_Model):
     gluu: GluuApps = Field(default_factory=GluuApps)
     cache: CacheSettings = Field(default_factory=CacheSettings)
     load_balancer: BalancerSettings | None = None
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
 
     # Set by the loader, not by the file: where relative paths are resolved from.
     _source_path: Path = PrivateAttr(default=Path("cluster.yaml").resolve())

@@ -141,7 +141,7 @@ def _status(healthy: bool) -> ClusterStatus:
 
 
 def test_one_column_spec_feeds_table_json_and_page() -> None:
-    from gluu_cluster.web.server import _page
+    from gluu_cluster.web import page
 
     row = NodeRow("n1", "10.0.0.1", True, ldap_role=LDAPRole.PARTIAL, consumers=1, peers=2,
                   replication=Replication.DISCONNECTED, last_sync=990,
@@ -157,9 +157,9 @@ def test_one_column_spec_feeds_table_json_and_page() -> None:
     data = status_dict(status)["nodes"][0]
     assert {c.key for c in COLUMNS} <= set(data)
     assert data["ldap_role"] == "partial 1/2" and data["replication"] == "disconnected"
-    page = _page(Latest(interval=10, status=status))
-    assert all(f"<th>{c.header}</th>" in page for c in COLUMNS)
-    assert '<td class="bad">disconnected</td>' in page and "10 s ago" in page
+    html = page.render(page.view(status, (), 1000.0, 10))
+    assert all(f"<th>{c.header}</th>" in html for c in COLUMNS)
+    assert '<td class="bad" data-tone="bad">disconnected</td>' in html and "10 s ago" in html
 
 
 def test_health_bodies_and_metrics() -> None:

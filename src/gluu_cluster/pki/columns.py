@@ -1,4 +1,5 @@
-"""What status shows for certificates: each set, consistent or with its error count."""
+"""What status shows for certificates: each set, consistent or with its error count, and
+the days left before its first certificate expires."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ def _sets(row: NodeRow) -> str | None:
 def _cell(row: NodeRow, _now: float) -> Cell:
     if row.certificates is None:
         return Cell("-")
-    good = all(s.ok for s in row.certificates)
-    return Cell(_sets(row) or "-", Tone.GOOD if good else Tone.BAD)
+    tone = (Tone.BAD if not all(s.ok for s in row.certificates) else
+            Tone.WARN if any(s.warned for s in row.certificates) else Tone.GOOD)
+    return Cell(_sets(row) or "-", tone)
 
 
 COLUMNS = (Column("certificates", "certificates", _sets, _cell),)

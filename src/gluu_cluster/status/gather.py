@@ -84,9 +84,15 @@ def sync_fields(sync: NodeSyncStatus) -> dict[str, object]:
 
 
 def cert_states(node: str, sets: Sequence[SetStatus]) -> tuple[SetState, ...]:
-    return tuple(SetState(s.set, sum(1 for p in s.problems
-                                     if p.node == node and p.severity == "error"))
-                 for s in sets)
+    out = []
+    for s in sets:
+        days = [f.days_left for n in s.nodes if n.node == node for f in n.files
+                if f.days_left is not None]
+        out.append(SetState(s.set, sum(1 for p in s.problems
+                                       if p.node == node and p.severity == "error"),
+                            min(days) if days else None,
+                            any(p.node == node and p.severity == "warning" for p in s.problems)))
+    return tuple(out)
 
 
 def build_status(cluster: str, nodes: Sequence[tuple[str, str]], primary: str,

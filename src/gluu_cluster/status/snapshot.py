@@ -63,13 +63,16 @@ class SetState:
 
     set: str
     errors: int
+    days_left: int | None = None  # of the certificate that expires first (None: not read)
+    warned: bool = False  # a warning concerns it (one expiring soon)
 
     @property
     def ok(self) -> bool:
         return self.errors == 0
 
     def __str__(self) -> str:
-        return f"{self.set} ok" if self.ok else f"{self.set} {self.errors} problem(s)"
+        state = f"{self.set} ok" if self.ok else f"{self.set} {self.errors} problem(s)"
+        return state if self.days_left is None else f"{state} ({self.days_left} d)"
 
 
 @dataclass(frozen=True)
@@ -131,10 +134,17 @@ class ClusterStatus:
 
     def node_healthy(self, name: str) -> bool:
         """The node answers and no error concerns it, apart from its links to a peer that
-        is down (what a load balancer in front of this one node needs to know)."""
+        is down (what a load balancer in front of this one node needs to know); a drained
+        node is not, on purpose: it is out of rotation."""
         row = self.node(name)
-        if row is None or not row.reachable or row.in_rotation is False:
-            return False  # a drained node answers 503: out of rotation on purpose
+        return row is not None and row.in_rotation is not False and self.node_sound(name)
+
+    def node_sound(self, name: str) -> bool:
+        """As node_healthy, drained or not (what the history and the alerts follow: a
+        drain is the operator's choice, not a fault)."""
+        row = self.node(name)
+        if row is None or not row.reachable:
+            return False
         peer_down = any(not r.reachable for r in self.nodes if r.node != name) or any(
             p.code in self.down_codes for p in self.problems if p.node != name)
         own = [p for p in self.node_problems(name)

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import html
 import json
 import logging
 import signal
 import threading
 import time
+import urllib.parse
 from dataclasses import asdict, dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -26,19 +26,11 @@ from ..errors import GluuClusterError, UsageError
 from ..inventory import Inventory
 from ..secrets import redactor
 from ..status import ClusterStatus
-from ..status.cell import Tone
-from ..status.columns import (
-    COLUMNS,
-    SERVICE_HEADERS,
-    cells,
-    row_dict,
-    service_cells,
-    status_dict,
-    taken,
-    verdict,
-)
+from ..status.columns import row_dict, status_dict
 from ..status.gather import gather_status
-from . import metrics
+from ..status.history import HistoryFile, Summary, changes, history_path, parse_since, summarize
+from . import metrics, page
+from .alerts import Alerts
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +42,9 @@ class Latest:
     interval: float
     status: ClusterStatus | None = None
     error: str | None = None
+    # The last hour's summaries, for the page (a tuple, replaced whole like the status).
+    recent: tuple[Summary, ...] = ()
+    history: HistoryFile | None = None
 
     def stale(self, now: float) -> bool:
         """No new snapshot for three refresh cycles (a cycle: the wait plus the read, which
@@ -96,49 +91,45 @@ def _node_body(latest: Latest, name: str, now: float) -> tuple[int, dict[str, An
     }
 
 
-_STYLE = ("body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse}"
-          "td,th{border:1px solid #999;padding:.3em .6em;text-align:left}"
-          ".good{color:#176f2c}.warn{color:#8a5a00}.bad{color:#b3261e;font-weight:bold}")
+def _stale_reason(latest: Latest, now: float) -> str | None:
+    if latest.status is None:
+        return latest.error
+    if not latest.stale(now):
+        return None
+    age = round(now - latest.status.taken_at)
+    return f"status not refreshed for {age} s" + (f": {latest.error}" if latest.error else "")
 
 
-def _page(latest: Latest) -> str:
-    """The status table from the one column spec (the same columns as ``status``)."""
-    status = latest.status
-    if status is None:
-        return "<p>reading the cluster ...</p>"
+def _page_view(latest: Latest, now: float) -> dict[str, Any]:
+    return page.view(latest.status, latest.recent, now, latest.interval, _stale_reason(latest, now))
 
-    def td(text: str, tone: Tone) -> str:
-        css = "" if tone is Tone.PLAIN else f' class="{tone.value}"'
-        return f"<td{css}>{html.escape(text)}</td>"
 
-    head = "".join(f"<th>{html.escape(c.header)}</th>" for c in COLUMNS)
-    rows = "".join("<tr>" + "".join(td(c.text, c.tone) for c in cells(r, status.taken_at))
-                   + "</tr>" for r in status.nodes)
-    services = ("<table><tr>" + "".join(f"<th>{h}</th>" for h in SERVICE_HEADERS) + "</tr>"
-                + "".join("<tr>" + "".join(td(c.text, c.tone) for c in service_cells(s))
-                          + "</tr>" for s in status.services) + "</table>"
-                if status.services else "")
-    problems = "".join(f"<li><b>{html.escape(p.code)}</b> {html.escape(p.node)}: "
-                       f"{html.escape(p.detail)}<br><i>fix: {html.escape(p.fix)}</i></li>"
-                       for p in status.problems)
-    state = verdict(status)
-    return (f"<!doctype html><title>{html.escape(status.cluster)}</title>"
-            f'<meta http-equiv="refresh" content="{int(latest.interval)}"><style>{_STYLE}</style>'
-            f'<h1>cluster {html.escape(status.cluster)}: <span class="{state.tone.value}">'
-            f"{html.escape(state.text)}</span></h1><p>{html.escape(taken(status))}</p>"
-            f"<table><tr>{head}</tr>{rows}</table>{services}<ul>{problems}</ul>")
+def _history_body(latest: Latest, query: str, now: float) -> tuple[int, dict[str, Any]]:
+    params = urllib.parse.parse_qs(query)
+    try:
+        since = parse_since(params["since"][0], now) if "since" in params else now - 3600
+    except UsageError as exc:
+        return 400, {"reason": str(exc)}
+    if latest.history is None:
+        return 404, {"reason": "no history kept"}
+    return 200, {"since": since, "summaries": [
+        json.loads(s.to_json()) for s in latest.history.read(since)]}
 
 
 def make_handler(latest: Latest) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "gluu-cluster"
 
-        def _send(self, code: int, body: str, content_type: str) -> None:
-            data = redactor.scrub(body).encode()
+        def _send(self, code: int, body: str | bytes, content_type: str) -> None:
+            data = body if isinstance(body, bytes) else redactor.scrub(body).encode()
             self.send_response(code)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(data)))
             self.send_header("Cache-Control", "no-store")
+            # Everything the page uses comes from here; nothing inline runs.
+            self.send_header("Content-Security-Policy", "default-src 'none'; script-src 'self'; "
+                             "style-src 'self'; connect-src 'self'; img-src 'self'")
+            self.send_header("X-Content-Type-Options", "nosniff")
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(data)
@@ -148,7 +139,8 @@ def make_handler(latest: Latest) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:  # noqa: N802 - the http.server protocol
             now = time.time()
-            path = self.path.split("?", 1)[0].rstrip("/") or "/"
+            path, _, query = self.path.partition("?")
+            path = path.rstrip("/") or "/"
             parts = path.strip("/").split("/")
             if path == "/health":
                 self._json(*_health_body(latest, now))
@@ -160,10 +152,16 @@ def make_handler(latest: Latest) -> type[BaseHTTPRequestHandler]:
                 else:
                     self._send(200, metrics.render(latest.status), metrics.CONTENT_TYPE)
             elif path == "/":
-                self._send(200, _page(latest), "text/html; charset=utf-8")
+                self._send(200, page.render(_page_view(latest, now)), "text/html; charset=utf-8")
+            elif path == "/page.json":
+                self._json(200, _page_view(latest, now))
+            elif path == "/history":
+                self._json(*_history_body(latest, query, now))
+            elif len(parts) == 2 and parts[0] == "static" and (found := page.static_file(parts[1])):
+                self._send(200, found[0], found[1])
             else:
                 self._json(404, {"reason": f"no such path {path}; try /health, "
-                                 "/nodes/NAME/health, /metrics or /"})
+                                 "/nodes/NAME/health, /metrics, /history?since=, /page.json or /"})
 
         do_HEAD = do_GET  # noqa: N815 - load balancers probe with HEAD
 
@@ -173,14 +171,46 @@ def make_handler(latest: Latest) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-async def _refresh(inventory: Inventory, latest: Latest, accept_new: bool,
+class Watch:
+    """What happens after each snapshot: its summary is kept (file and the last hour) and
+    compared with the one before; each change of state goes to the alert hooks once."""
+
+    def __init__(self, inventory: Inventory, latest: Latest, alerts: Alerts) -> None:
+        self.inventory = inventory
+        self.latest = latest
+        self.alerts = alerts
+        history = latest.history
+        # The last summary kept survives a restart of serve: nothing is said twice.
+        self.before = history.last() if history is not None else None
+        if history is not None:
+            latest.recent = tuple(history.read(time.time() - page.HISTORY_MINUTES * 60))
+
+    def snapshot(self, status: ClusterStatus) -> None:
+        summary = summarize(status, self.inventory.certificates.warn_days)
+        if self.latest.history is not None:
+            try:
+                self.latest.history.append(summary)
+            except OSError as exc:
+                log.warning("cannot write the history file %s: %s", self.latest.history.path,
+                            exc.strerror)
+        keep_from = summary.at - page.HISTORY_MINUTES * 60
+        self.latest.recent = (*(s for s in self.latest.recent if s.at >= keep_from), summary)
+        for event in changes(self.inventory.cluster, self.before, summary):
+            log.info("%s %s: %s", event.kind, event.node or "cluster", event.detail)
+            self.alerts.send(event.to_dict())
+        self.before = summary
+
+
+async def _refresh(inventory: Inventory, latest: Latest, accept_new: bool, watch: Watch,
                    stop: asyncio.Event) -> None:
     while not stop.is_set():
         try:
             # A fresh connection per read: a node that was down is tried again.
             async with ClusterConnection(inventory, accept_new_host_keys=accept_new) as cluster:
-                latest.status = await gather_status(cluster)
+                status = await gather_status(cluster)
+            latest.status = status
             latest.error = None
+            watch.snapshot(status)
         except GluuClusterError as exc:
             latest.error = str(exc)
             log.warning("status read failed: %s", exc)
@@ -191,20 +221,30 @@ async def _refresh(inventory: Inventory, latest: Latest, accept_new: bool,
 
 
 def serve(inventory: Inventory, listen: str, interval: float, accept_new: bool,
-          ready: threading.Event | None = None) -> None:
+          history_days: float = 7, ready: threading.Event | None = None) -> None:
     host, port = parse_listen(listen)
-    latest = Latest(interval)
+    history = HistoryFile(history_path(inventory), history_days) if history_days > 0 else None
+    if history is not None:
+        history.prune(time.time())
+    latest = Latest(interval, history=history)
     try:
         server = ThreadingHTTPServer((host, port), make_handler(latest))
     except OSError as exc:
         raise UsageError(f"cannot listen on {listen}: {exc.strerror}; choose another "
                          "--listen ADDRESS:PORT") from exc
+    try:
+        alerts = Alerts.from_inventory(inventory)  # reads the URL's token, if any
+    except GluuClusterError:
+        server.server_close()
+        raise
+    watch = Watch(inventory, latest, alerts)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, name="http", daemon=True)
     thread.start()
     click.echo(f"serving cluster {inventory.cluster} on http://{host}:{port}/ (/health, "
-               f"/nodes/NAME/health, /metrics; read every {interval:g} s); stop with Ctrl-C",
-               err=True)
+               f"/nodes/NAME/health, /metrics, /history; read every {interval:g} s"
+               + (f"; alerts to {', '.join(h.name for h in alerts.hooks)}" if alerts.hooks else "")
+               + "); stop with Ctrl-C", err=True)
     if ready is not None:
         ready.set()
 
@@ -213,15 +253,23 @@ def serve(inventory: Inventory, listen: str, interval: float, accept_new: bool,
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        refresh = asyncio.create_task(_refresh(inventory, latest, accept_new, stop))
+        refresh = asyncio.create_task(_refresh(inventory, latest, accept_new, watch, stop))
         await stop.wait()
         # A read may hang on a node that stopped answering: stop now, not after it.
         refresh.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await refresh
+        # Fact reads are shielded from their reader's cancel, and their connections are now
+        # closed under them: end them here, their errors expected, not at asyncio.run's exit
+        # (which prints each one's traceback).
+        others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in others:
+            task.cancel()
+        await asyncio.gather(*others, return_exceptions=True)
 
     try:
         asyncio.run(main())
     finally:
         server.shutdown()
         server.server_close()
+        alerts.close()
