@@ -231,6 +231,10 @@ def test_the_page_shows_the_services_and_an_hour_of_history(tmp_path: Path) -> N
     assert stale["verdict"] == {"text": "not up to date: status not refreshed for 500 s",
                                 "tone": "bad"}
     assert page.static_file("page.js") is not None and page.static_file("../x") is None
+    first = page.view(None, (), now, 10)  # serve's first read still running
+    assert first["verdict"]["tone"] == "plain" and "reading" in page.render(first)
+    failed = page.view(None, (), now, 10, stale="node1: cannot connect")
+    assert failed["verdict"] == {"text": "no status yet: node1: cannot connect", "tone": "bad"}
 
 
 # --- alert hooks ----------------------------------------------------------------------

@@ -99,7 +99,8 @@ def view(status: ClusterStatus | None, recent: Sequence[Summary], now: float,
     """What the page shows, as data: the HTML below and page.js render exactly this."""
     if status is None:
         return {"cluster": "", "interval": interval,
-                "verdict": _cell(Cell(stale or "reading the cluster ...")), "taken": "",
+                "verdict": _cell(Cell(f"no status yet: {stale}", Tone.BAD) if stale
+                                 else Cell("reading the cluster ...")), "taken": "",
                 "nodes": {"headers": [c.header for c in COLUMNS], "rows": []},
                 "services": {"headers": list(SERVICE_HEADERS), "rows": []},
                 "problems": [], "history": []}
