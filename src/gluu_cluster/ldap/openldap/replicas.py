@@ -32,7 +32,18 @@ async def initialise_from(source: NodeHandle, target: NodeHandle,
                           settings: LDAPSettings) -> InitResult:
     """``ldap init``: the target's facts read now, then slapcat/slapadd."""
     facts = await read_facts(target.container, settings)
-    return await initialise(source, target, settings, data_dirs(facts, settings.suffix))
+    return await initialise_announced(source, target, settings, data_dirs(facts, settings.suffix))
+
+
+async def initialise_announced(source: NodeHandle, target: NodeHandle, settings: LDAPSettings,
+                               dirs: list[str]) -> InitResult:
+    """slapcat/slapadd, then this node's announce write: the restarted slapd may give
+    this node's server ID a fresh contextCSN no change carries (and, with its consumers
+    already in place from a run killed after them, ldap-consumers has nothing to do and
+    would not announce it): peers would never agree (CI: 'node2 has nothing' for sid 2)."""
+    result = await initialise(source, target, settings, dirs)
+    await announce(directory_of(target, settings), settings, target.name)
+    return result
 
 
 def primary_uuid(every: dict[str, LDAPFacts], inventory: Inventory) -> str:
@@ -85,8 +96,8 @@ class LDAPInitStep(Step):
     async def apply_change(self, handle: NodeHandle, change: Change, run: Run) -> None:
         planned = change.payload
         assert isinstance(planned, InitPayload)
-        await initialise(run.cluster.handle(planned.source), handle, ldap_of(run.inventory),
-                         list(planned.data_dirs))
+        await initialise_announced(run.cluster.handle(planned.source), handle,
+                                   ldap_of(run.inventory), list(planned.data_dirs))
 
 
 def desired_syncrepl(inventory: Inventory, node: str, ids: dict[str, int], password: str) -> list[str]:
