@@ -190,6 +190,10 @@ def test_page_hooks_history_and_plugin_follow_a_node_stopped_and_started(
                     and kinds(listener.events, "node2")[-1:] == ["node-healthy"])
 
         eventually(delivered, "the node-healthy event at both hooks", 60)
+        with urllib.request.urlopen(url + "metrics", timeout=10) as response:
+            metrics = response.read().decode()
+        assert 'gluu_cluster_alert_events_total{hook="url",outcome="delivered"} ' in metrics
+        assert 'gluu_cluster_alert_events_total{hook="command",outcome="failed"} 0' in metrics
         with urllib.request.urlopen(url + "history?since=15m", timeout=10) as response:
             kept = json.load(response)["summaries"]
         assert any(not s["nodes"]["node2"]["healthy"] for s in kept)

@@ -34,7 +34,7 @@ from gluu_cluster.status.history import (
 )
 from gluu_cluster.status.plugin import PluginState, Thresholds, check
 from gluu_cluster.status.snapshot import CertExpiry, NodeRow
-from gluu_cluster.web import page
+from gluu_cluster.web import metrics, page
 from gluu_cluster.web.alerts import Alerts, Hook, HookFailed, command_hook, http_hook
 from gluu_cluster.web.server import Latest, Watch
 from tests.helpers import eventually, run_cli
@@ -297,6 +297,14 @@ def test_an_http_hook_is_retried_and_sends_its_token_only_in_the_header(
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_hook_outcomes_are_counters_in_metrics(tmp_path: Path) -> None:
+    text = metrics.render(recorded("converged", tmp_path),
+                          Alerts([]).counts() | {("url", "delivered"): 3, ("url", "dropped"): 1})
+    assert "# TYPE gluu_cluster_alert_events_total counter" in text
+    assert 'gluu_cluster_alert_events_total{hook="url",outcome="delivered"} 3' in text
+    assert text.count("# HELP gluu_cluster_alert_events_total") == 1
 
 
 def test_a_stuck_receiver_never_blocks_and_the_queue_keeps_the_newest() -> None:

@@ -148,6 +148,11 @@ class Alerts:
         for hook in self.hooks:
             hook.put(event)
 
+    def counts(self) -> dict[tuple[str, str], int]:
+        """For /metrics: each hook's events by outcome."""
+        return {(h.name, outcome): count for h in self.hooks for outcome, count in
+                (("delivered", h.delivered), ("failed", h.failed), ("dropped", h.dropped))}
+
     def close(self, wait: float = 5.0) -> None:
         for hook in self.hooks:
             hook.close(wait)

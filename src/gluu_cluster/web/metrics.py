@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from ..status import ClusterStatus
 from ..status.snapshot import ServiceState
@@ -26,6 +26,9 @@ _HELP = {
     "gluu_cluster_node_in_rotation": ("gauge", "1 when the load balancer sends the node requests"),
     "gluu_cluster_service_up": (
         "gauge", "1 when the service in front (load balancer, cache) runs as it should"),
+    "gluu_cluster_alert_events_total": (
+        "counter", "changes of state handed to an alert hook, by outcome (delivered, "
+        "failed after every retry, dropped from a full queue)"),
 }
 
 
@@ -73,11 +76,15 @@ def _samples(status: ClusterStatus) -> Iterable[tuple[str, str]]:
                        node=e.node, set=e.set, file=e.file))
 
 
-def render(status: ClusterStatus) -> str:
-    """Every metric family once, with HELP and TYPE, its samples together."""
+def render(status: ClusterStatus, alerts: Mapping[tuple[str, str], int] | None = None) -> str:
+    """Every metric family once, with HELP and TYPE, its samples together; ``alerts``:
+    serve's hook counters by (hook, outcome)."""
     families: dict[str, list[str]] = {}
     for name, line in _samples(status):
         families.setdefault(name, []).append(line)
+    for (hook, outcome), count in (alerts or {}).items():
+        families.setdefault("gluu_cluster_alert_events_total", []).append(
+            _sample("gluu_cluster_alert_events_total", count, hook=hook, outcome=outcome))
     out = []
     for name, lines in families.items():
         kind, text = _HELP[name]

@@ -116,7 +116,7 @@ def _history_body(latest: Latest, query: str, now: float) -> tuple[int, dict[str
         json.loads(s.to_json()) for s in latest.history.read(since)]}
 
 
-def make_handler(latest: Latest) -> type[BaseHTTPRequestHandler]:
+def make_handler(latest: Latest, alerts: Alerts | None = None) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "gluu-cluster"
 
@@ -150,7 +150,8 @@ def make_handler(latest: Latest) -> type[BaseHTTPRequestHandler]:
                 if latest.status is None:
                     self._send(503, "# no status read yet\n", metrics.CONTENT_TYPE)
                 else:
-                    self._send(200, metrics.render(latest.status), metrics.CONTENT_TYPE)
+                    self._send(200, metrics.render(latest.status, alerts.counts() if alerts
+                                                   else None), metrics.CONTENT_TYPE)
             elif path == "/":
                 self._send(200, page.render(_page_view(latest, now)), "text/html; charset=utf-8")
             elif path == "/page.json":
@@ -227,16 +228,13 @@ def serve(inventory: Inventory, listen: str, interval: float, accept_new: bool,
     if history is not None:
         history.prune(time.time())
     latest = Latest(interval, history=history)
+    alerts = Alerts.from_inventory(inventory)  # reads the URL's token, if any
     try:
-        server = ThreadingHTTPServer((host, port), make_handler(latest))
+        server = ThreadingHTTPServer((host, port), make_handler(latest, alerts))
     except OSError as exc:
+        alerts.close(0)
         raise UsageError(f"cannot listen on {listen}: {exc.strerror}; choose another "
                          "--listen ADDRESS:PORT") from exc
-    try:
-        alerts = Alerts.from_inventory(inventory)  # reads the URL's token, if any
-    except GluuClusterError:
-        server.server_close()
-        raise
     watch = Watch(inventory, latest, alerts)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, name="http", daemon=True)
