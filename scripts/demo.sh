@@ -21,6 +21,10 @@ echo
 echo
 $gc status -i $inv
 echo
+echo "As a monitoring plugin (Nagios/Icinga) sees it:"
+$gc status -i $inv --check || true
+echo
 echo "The lab is running. Watch it with: $gc status -i $inv --watch 5"
-echo "Health endpoints: $gc serve -i $inv   (then http://127.0.0.1:8990/health, /metrics)"
+echo "Status page, health endpoints, history: $gc serve -i $inv   (then http://127.0.0.1:8990/, /health, /metrics, /history)"
+echo "Alerts on a change of state: an 'alerts:' section in $inv (see the README)"
 echo "Stop it with: $gc lab down"
