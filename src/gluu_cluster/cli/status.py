@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 from rich.table import Table
@@ -20,6 +22,8 @@ from ..status.history import HistoryFile, history_path, iso, parse_since, transi
 from ..status.plugin import PluginState, Thresholds, check, unknown
 from .common import ACCEPT_NEW_OPTION, INVENTORY_OPTION, load, on_cluster
 from .output import FORMAT_OPTION, console, escape, print_problems
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 _COLOUR = {Tone.GOOD: "green", Tone.WARN: "yellow", Tone.BAD: "red"}
 
@@ -118,6 +122,26 @@ def _say_none(path: object) -> int:
     return 1
 
 
+# --warn-lag/--crit-lag, --warn-dirty/--crit-dirty, --warn-days/--crit-days: their
+# defaults are the plugin's (status/plugin.py Thresholds).
+_LIMITS = (("lag", "SECONDS", "replication lag above", click.FloatRange(min=0)),
+           ("dirty", "FILES", "files waiting to sync on a node, more than",
+            click.IntRange(min=0)),
+           ("days", "DAYS", "days left before a certificate expires, fewer than",
+            click.IntRange(min=0)))
+
+
+def _threshold_options(command: F) -> F:
+    for what, metavar, text, kind in reversed(_LIMITS):
+        for level in ("crit", "warn"):
+            command = click.option(
+                f"--{level}-{what}", type=kind, default=getattr(Thresholds(), f"{level}_{what}"),
+                show_default=True, metavar=metavar,
+                help=f"With --check: {text} this is {'CRITICAL' if level == 'crit' else 'WARNING'}.",
+            )(command)
+    return command
+
+
 @click.command()
 @INVENTORY_OPTION
 @ACCEPT_NEW_OPTION
@@ -132,18 +156,7 @@ def _say_none(path: object) -> int:
 @click.option("--check", "plugin", is_flag=True,
               help="Monitoring-plugin mode (Nagios/Icinga): one line with performance data; "
               "exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.")
-@click.option("--warn-lag", type=click.FloatRange(min=0), default=10, show_default=True,
-              metavar="SECONDS", help="With --check: replication lag that is a warning.")
-@click.option("--crit-lag", type=click.FloatRange(min=0), default=60, show_default=True,
-              metavar="SECONDS", help="With --check: replication lag that is critical.")
-@click.option("--warn-dirty", type=click.IntRange(min=0), default=5, show_default=True,
-              metavar="FILES", help="With --check: files waiting to sync on a node: warning.")
-@click.option("--crit-dirty", type=click.IntRange(min=0), default=50, show_default=True,
-              metavar="FILES", help="With --check: files waiting to sync on a node: critical.")
-@click.option("--warn-days", type=click.IntRange(min=0), default=30, show_default=True,
-              metavar="DAYS", help="With --check: a certificate expiring sooner: warning.")
-@click.option("--crit-days", type=click.IntRange(min=0), default=7, show_default=True,
-              metavar="DAYS", help="With --check: a certificate expiring sooner: critical.")
+@_threshold_options
 def status(inventory_path: str, accept_new_host_keys: bool, output_format: str,
            watch: float | None, history: bool, since: str | None, plugin: bool,
            warn_lag: float, crit_lag: float, warn_dirty: int, crit_dirty: int,
