@@ -323,3 +323,18 @@ def test_a_stuck_receiver_never_blocks_and_the_queue_keeps_the_newest() -> None:
     eventually(lambda: len(taken) == 6 - hook.dropped, "the kept events delivered", 20)
     assert json.loads(taken[-1])["id"] == "e5"
     hook.close(5)
+
+
+@pytest.mark.parametrize(("alerts", "message"), [
+    ("{command: [page-oncall]}", "cluster.yaml:4 alerts.command: 'page-oncall' must be an absolute path"),
+    ("{url: 'ftp://x'}", "is not an http:// or https:// URL"),
+    ("{command: [/bin/true], token: {env: T}}", "'token' is sent to 'url'"),
+    ("{url: 'https://x.example/h', retries: 99}", "alerts.retries"),
+])
+def test_a_wrong_alerts_section_names_its_key(tmp_path: Path, alerts: str, message: str) -> None:
+    path = tmp_path / "cluster.yaml"
+    path.write_text("cluster: c\nnodes:\n  - {name: n1, address: 10.0.0.1}\n"
+                    f"alerts: {alerts}\n")
+    checked = run_cli(["validate", "-i", str(path)])
+    assert checked.returncode == 2 and message in checked.stderr, checked.stderr
+    assert len(checked.stderr.strip().splitlines()) == 1 and "Traceback" not in checked.stderr
