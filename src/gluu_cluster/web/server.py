@@ -69,10 +69,10 @@ def _health_body(latest: Latest, now: float) -> tuple[int, dict[str, Any]]:
         return 503, {"healthy": False, "reason": latest.error or "the first status read is running"}
     body = status_dict(status)
     body["age_seconds"] = round(now - status.taken_at, 1)
-    if latest.stale(now):
+    stale = _stale_reason(latest, now)
+    if stale:
         body["healthy"] = False
-        body["reason"] = (f"status not refreshed for {body['age_seconds']} s"
-                          + (f": {latest.error}" if latest.error else ""))
+        body["reason"] = stale
         return 503, body
     return (200 if status.healthy else 503), body
 
@@ -96,7 +96,7 @@ def _stale_reason(latest: Latest, now: float) -> str | None:
         return latest.error
     if not latest.stale(now):
         return None
-    age = round(now - latest.status.taken_at)
+    age = round(now - latest.status.taken_at, 1)
     return f"status not refreshed for {age} s" + (f": {latest.error}" if latest.error else "")
 
 
