@@ -113,7 +113,7 @@ def test_the_history_file_is_private_keeps_its_days_and_skips_a_cut_line(tmp_pat
     assert HistoryFile(path, days=1).prune(1000.0 + day * 1.6) == 3
     assert [s.at for s in history.read()] == [1000.0 + day * 1.5]
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert history.last() is not None and history.last().at == 1000.0 + day * 1.5  # type: ignore[union-attr]
+    assert [s.at for s in history.read()][-1] == 1000.0 + day * 1.5
 
 
 def test_since_is_an_epoch_an_iso_time_or_an_age() -> None:

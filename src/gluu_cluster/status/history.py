@@ -46,10 +46,13 @@ class Summary:
     # Text of the problems, by key, for the event that reports one first (not stored).
     details: dict[str, str] = field(default_factory=dict, compare=False)
 
-    def to_json(self) -> str:
+    def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         del data["details"]
-        return json.dumps(data, separators=(",", ":"))
+        return data
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), separators=(",", ":"))
 
     @staticmethod
     def from_json(line: str) -> Summary:
@@ -205,12 +208,6 @@ class HistoryFile:
                 continue  # a line cut by a crash
             if summary.at >= since:
                 yield summary
-
-    def last(self) -> Summary | None:
-        found = None
-        for found in self.read():  # noqa: B007 - the last one is wanted
-            pass
-        return found
 
     def prune(self, now: float) -> int:
         """Drop the summaries older than the retention; returns how many were dropped."""

@@ -113,7 +113,7 @@ def _history_body(latest: Latest, query: str, now: float) -> tuple[int, dict[str
     if latest.history is None:
         return 404, {"reason": "no history kept"}
     return 200, {"since": since, "summaries": [
-        json.loads(s.to_json()) for s in latest.history.read(since)]}
+        s.to_dict() for s in latest.history.read(since)]}
 
 
 def make_handler(latest: Latest, alerts: Alerts | None = None) -> type[BaseHTTPRequestHandler]:
@@ -180,11 +180,11 @@ class Watch:
         self.inventory = inventory
         self.latest = latest
         self.alerts = alerts
-        history = latest.history
+        kept = list(latest.history.read()) if latest.history is not None else []
         # The last summary kept survives a restart of serve: nothing is said twice.
-        self.before = history.last() if history is not None else None
-        if history is not None:
-            latest.recent = tuple(history.read(time.time() - page.HISTORY_MINUTES * 60))
+        self.before = kept[-1] if kept else None
+        keep_from = time.time() - page.HISTORY_MINUTES * 60
+        latest.recent = tuple(s for s in kept if s.at >= keep_from)
 
     def snapshot(self, status: ClusterStatus) -> None:
         summary = summarize(status, self.inventory.certificates.warn_days)
